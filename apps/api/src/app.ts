@@ -1,0 +1,37 @@
+import express, { type Express } from 'express';
+import type { Logger } from 'pino';
+import { NotFoundError } from '@ccg/contracts';
+import type { Services } from './services.js';
+import { errorHandler } from './errors.js';
+import { requestContext, requireJsonBody } from './middleware.js';
+import { clusterRoutes } from './routes/clusters.js';
+import { blockRoutes } from './routes/blocks.js';
+import { taskRoutes } from './routes/tasks.js';
+import { adminRoutes } from './routes/admin.js';
+import { healthRoutes } from './routes/health.js';
+
+export interface AppOptions {
+  bodyLimitBytes: number;
+  log: Logger;
+}
+
+/** The HTTP API: validation and routing only; every route calls one service. */
+export function createApp(services: Services, opts: AppOptions): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('query parser', 'simple');
+  app.use(requestContext(opts.log));
+  app.use(requireJsonBody);
+  app.use(express.json({ limit: opts.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
+
+  app.use(healthRoutes(services.db, services.queues));
+  app.use(clusterRoutes(services.clusters));
+  app.use(blockRoutes(services.blocks));
+  app.use(taskRoutes(services.tasks));
+  app.use(adminRoutes(services.tasks));
+
+  app.use((req, _res, next) => next(new NotFoundError(`no route ${req.method} ${req.path}`, { method: req.method, path: req.path })));
+  app.use(errorHandler(opts.log));
+  return app;
+}

@@ -1,0 +1,39 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import { InputError } from '@ccg/contracts';
+
+/** The success envelope the Parser and the spec's scripts expect. */
+export function ok(res: Response, data: unknown, status = 200): void {
+  res.status(status).json({ success: true, data });
+}
+
+/** Express 5 forwards rejected promises to the error middleware; this only narrows the type. */
+export const route = (fn: (req: Request, res: Response, next: NextFunction) => Promise<void>): RequestHandler => fn;
+
+export function param(req: Request, name: string): string {
+  const v = req.params[name];
+  return Array.isArray(v) ? v.join('/') : String(v);
+}
+
+/** Query string as plain strings; repeated parameters are a client mistake. */
+export function queryStrings(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.query)) {
+    if (typeof v !== 'string') throw new InputError(`invalid query: ${k} must be given once, as a plain value`, { field: k });
+    out[k] = v;
+  }
+  return out;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
+
+export function idempotencyKey(req: Request): string | undefined {
+  const key = req.get('Idempotency-Key');
+  if (key === undefined) return undefined;
+  if (!IDEMPOTENCY_KEY.test(key)) throw new InputError('invalid header: Idempotency-Key must be 1-200 visible ASCII characters', { field: 'Idempotency-Key' });
+  return key;
+}
+
+/** Who is calling; authentication (a later issue) replaces this with the key's owner. */
+export function actorOf(req: Request): string | null {
+  return (req as Request & { actor?: string }).actor ?? null;
+}

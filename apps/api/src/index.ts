@@ -1,0 +1,3 @@
+export { createApp, type AppOptions } from './app.js';
+export { createServices, type Services } from './services.js';
+export { listen } from './listen.js';

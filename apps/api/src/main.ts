@@ -1,0 +1,20 @@
+/** `npm run start:api`: the HTTP API only (production split; needs DATABASE_URL). */
+import { loadConfig } from '@ccg/config';
+import { createCatalogue, createQueues, openDatabase, runMain } from '@ccg/runtime';
+import { createApp } from './app.js';
+import { createServices } from './services.js';
+import { listen } from './listen.js';
+
+await runMain('api', async (log) => {
+  const config = loadConfig();
+  const database = await openDatabase(config, log, false);
+  const queues = createQueues(config, database.url);
+  const services = createServices(database.handle.db, queues, createCatalogue(), config);
+  const server = await listen(createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log }), config.port, config.host);
+  log.info({ port: config.port, queue_backend: queues.name }, 'API listening');
+  return async () => {
+    await new Promise((r) => server.close(r));
+    await queues.close();
+    await database.close();
+  };
+});

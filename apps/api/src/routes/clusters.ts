@@ -1,0 +1,42 @@
+import { Router } from 'express';
+import { listQuerySchema, validate } from '@ccg/contracts';
+import { parseLimit } from '@ccg/db';
+import { etagOf, parseIfMatch, type ClusterService } from '@ccg/registry';
+import { actorOf, ok, param, queryStrings, route } from '../http.js';
+
+/** The spec's §1 cluster registry routes, kept as written (PUT as well as PATCH for update). */
+export function clusterRoutes(clusters: ClusterService): Router {
+  const r = Router();
+
+  r.post('/clusters/create', route(async (req, res) => {
+    const view = await clusters.create(req.body, actorOf(req));
+    res.set('ETag', etagOf(view.version));
+    ok(res, view);
+  }));
+
+  r.get('/clusters/read/:id', route(async (req, res) => {
+    const view = await clusters.read(param(req, 'id'));
+    res.set('ETag', etagOf(view.version));
+    ok(res, view);
+  }));
+
+  r.get('/clusters', route(async (req, res) => {
+    const q = validate<{ limit?: string; cursor?: string }>(listQuerySchema, queryStrings(req), 'query');
+    ok(res, await clusters.list({ limit: parseLimit(q.limit), cursor: q.cursor }));
+  }));
+
+  const update = route(async (req, res) => {
+    const view = await clusters.update(param(req, 'id'), req.body, parseIfMatch(req.get('If-Match')), actorOf(req));
+    res.set('ETag', etagOf(view.version));
+    ok(res, view);
+  });
+  r.patch('/clusters/update/:id', update);
+  r.put('/clusters/update/:id', update);
+
+  r.delete('/clusters/delete/:id', route(async (req, res) => {
+    const view = await clusters.remove(param(req, 'id'), parseIfMatch(req.get('If-Match')), actorOf(req));
+    ok(res, { message: 'Cluster deleted', id: view.id, version: view.version });
+  }));
+
+  return r;
+}

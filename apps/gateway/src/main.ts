@@ -1,0 +1,30 @@
+/**
+ * `npm start`: the zero-setup gateway. API and workers in one process; with no DATABASE_URL an
+ * embedded Postgres under DATA_DIR, with no REDIS_URL BullMQ's Postgres backend.
+ */
+import { loadConfig } from '@ccg/config';
+import { createApp, createServices, listen } from '@ccg/api';
+import { startWorker } from '@ccg/worker';
+import { createCatalogue, createQueues, ensureEncryptionKey, openDatabase, runMain } from '@ccg/runtime';
+
+await runMain('gateway', async (log) => {
+  const config = loadConfig();
+  const encryptionKey = await ensureEncryptionKey(config, log);
+  const withKey = { ...config, encryptionKey };
+  const database = await openDatabase(config, log, true);
+  const queues = createQueues(config, database.url);
+  const catalogue = createCatalogue();
+  const services = createServices(database.handle.db, queues, catalogue, withKey);
+  const worker = startWorker(database.handle.db, queues, catalogue, withKey, log, encryptionKey);
+  const server = await listen(createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log }), config.port, config.host);
+  log.info(
+    { port: config.port, database: database.embedded ? `embedded (${config.dataDir})` : 'DATABASE_URL', queue_backend: queues.name },
+    `gateway listening on http://localhost:${config.port}`,
+  );
+  return async () => {
+    await new Promise((r) => server.close(r));
+    await worker.close();
+    await queues.close();
+    await database.close();
+  };
+});

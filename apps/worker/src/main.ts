@@ -1,0 +1,17 @@
+/** `npm run start:worker`: job processors only (production split; needs DATABASE_URL). */
+import { loadConfig } from '@ccg/config';
+import { createCatalogue, createQueues, openDatabase, runMain } from '@ccg/runtime';
+import { startWorker } from './index.js';
+
+await runMain('worker', async (log) => {
+  const config = loadConfig();
+  const database = await openDatabase(config, log, false);
+  const queues = createQueues(config, database.url);
+  const worker = startWorker(database.handle.db, queues, createCatalogue(), config, log);
+  log.info({ queue_backend: queues.name, concurrency: config.worker.concurrency }, 'worker started');
+  return async () => {
+    await worker.close();
+    await queues.close();
+    await database.close();
+  };
+});

@@ -1,0 +1,134 @@
+/**
+ * Every environment variable the gateway reads, parsed and validated once at boot.
+ * A bad value throws ConfigError naming the variable; entry points print it and exit.
+ */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`configuration error: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export type QueueBackend = 'redis' | 'postgres';
+
+export interface Config {
+  /** External listener port. @defaultValue 5000 */
+  port: number;
+  host: string;
+  /** Unset: the zero-setup launcher starts an embedded Postgres under dataDir. */
+  databaseUrl?: string;
+  /** Unset: BullMQ runs on its Postgres backend in the gateway's database. */
+  redisUrl?: string;
+  queueBackend: QueueBackend;
+  /** Queue key prefix; on Redis it is wrapped in a hash tag so Redis Cluster keeps a queue on one slot. */
+  queuePrefix: string;
+  dataDir: string;
+  logLevel: string;
+  bodyLimitBytes: number;
+  /** 32-byte key (base64 or hex) that encrypts secrets inside queued job payloads. */
+  encryptionKey?: Buffer;
+  worker: {
+    concurrency: number;
+    lockDurationMs: number;
+    stalledIntervalMs: number;
+    maxStalledCount: number;
+    attempts: number;
+    backoffMs: number;
+  };
+  reconciler: {
+    intervalMs: number;
+    /** A pending task older than this with no job in the queue is enqueued again. */
+    pendingGraceMs: number;
+  };
+  taskRetentionMs: number;
+}
+
+type Env = Record<string, string | undefined>;
+
+function str(env: Env, name: string): string | undefined {
+  const v = env[name];
+  return v === undefined || v.trim() === '' ? undefined : v.trim();
+}
+
+function int(env: Env, name: string, def: number, min: number, max: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) return def;
+  if (!/^-?\d+$/.test(raw)) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, 'is not a valid URL');
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')} (got ${parsed.protocol})`);
+  }
+  return raw;
+}
+
+function bytes(env: Env, name: string, def: number): number {
+  const raw = str(env, name);
+  if (raw === undefined) return def;
+  const m = /^(\d+)\s*(b|kb|mb)?$/i.exec(raw);
+  if (!m) throw new ConfigError(name, `must be a size such as 1mb or 512kb, got "${raw}"`);
+  const unit = (m[2] ?? 'b').toLowerCase();
+  const n = Number(m[1]) * (unit === 'mb' ? 1024 * 1024 : unit === 'kb' ? 1024 : 1);
+  if (n < 1024 || n > 64 * 1024 * 1024) throw new ConfigError(name, 'must be between 1kb and 64mb');
+  return n;
+}
+
+function key(env: Env, name: string): Buffer | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return undefined;
+  const buf = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
+  if (buf.length !== 32) throw new ConfigError(name, 'must be 32 bytes, as 64 hex digits or base64');
+  return buf;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], def: T): T {
+  const raw = str(env, name);
+  if (raw === undefined) return def;
+  if (!allowed.includes(raw as T)) throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  return raw as T;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+export function loadConfig(env: Env = process.env): Config {
+  const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
+  const prefix = str(env, 'QUEUE_PREFIX') ?? 'ccg';
+  if (!/^[a-zA-Z0-9_-]{1,40}$/.test(prefix)) throw new ConfigError('QUEUE_PREFIX', 'must be 1-40 letters, digits, _ or -');
+  return {
+    port: int(env, 'PORT', 5000, 0, 65535),
+    host: str(env, 'HOST') ?? '0.0.0.0',
+    databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
+    redisUrl,
+    queueBackend: redisUrl ? 'redis' : 'postgres',
+    queuePrefix: prefix,
+    dataDir: str(env, 'DATA_DIR') ?? '.data',
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    bodyLimitBytes: bytes(env, 'BODY_LIMIT', 1024 * 1024),
+    encryptionKey: key(env, 'KUBECONFIG_ENCRYPTION_KEY'),
+    worker: {
+      concurrency: int(env, 'WORKER_CONCURRENCY', 8, 1, 1000),
+      lockDurationMs: int(env, 'JOB_LOCK_DURATION_MS', 30_000, 500, 3_600_000),
+      stalledIntervalMs: int(env, 'JOB_STALLED_INTERVAL_MS', 30_000, 500, 3_600_000),
+      maxStalledCount: int(env, 'JOB_MAX_STALLED_COUNT', 5, 0, 1000),
+      attempts: int(env, 'JOB_ATTEMPTS', 3, 1, 100),
+      backoffMs: int(env, 'JOB_BACKOFF_MS', 1_000, 0, 3_600_000),
+    },
+    reconciler: {
+      intervalMs: int(env, 'RECONCILE_INTERVAL_MS', 30_000, 100, 86_400_000),
+      pendingGraceMs: int(env, 'RECONCILE_PENDING_GRACE_MS', 60_000, 0, 86_400_000),
+    },
+    taskRetentionMs: int(env, 'TASK_RETENTION_HOURS', 24 * 7, 1, 24 * 3650) * 3_600_000,
+  };
+}

@@ -1,0 +1,44 @@
+import type { Kysely } from 'kysely';
+import { ConflictError, NotFoundError, type JsonObject, type Page } from '@ccg/contracts';
+import type { BlockRow, Database } from '../schema.js';
+import { decodeCursor, encodeCursor, type PageRequest } from '../pagination.js';
+import { pgCode, UNIQUE_VIOLATION } from '../errors.js';
+
+export interface BlockFilter {
+  cluster_id?: string;
+  status?: string;
+}
+
+export class BlockRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(block: { id: string; doc: JsonObject; cluster_id?: string | null; status: string }): Promise<BlockRow> {
+    try {
+      return await this.db
+        .insertInto('blocks')
+        .values({ id: block.id, doc: JSON.stringify(block.doc), cluster_id: block.cluster_id ?? null, status: block.status })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    } catch (err) {
+      if (pgCode(err) === UNIQUE_VIOLATION) throw new ConflictError(`block ${block.id} already exists`, { field: 'id', id: block.id });
+      throw err;
+    }
+  }
+
+  async get(id: string): Promise<BlockRow> {
+    const row = await this.db.selectFrom('blocks').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new NotFoundError(`block ${id} not found`, { id });
+    return row;
+  }
+
+  async list(filter: BlockFilter, page: PageRequest): Promise<Page<BlockRow>> {
+    const after = decodeCursor(page.cursor, 1);
+    let q = this.db.selectFrom('blocks').selectAll().orderBy('id').limit(page.limit + 1);
+    if (filter.cluster_id !== undefined) q = q.where('cluster_id', '=', filter.cluster_id);
+    if (filter.status !== undefined) q = q.where('status', '=', filter.status);
+    if (after) q = q.where('id', '>', String(after[0]));
+    const rows = await q.execute();
+    const items = rows.slice(0, page.limit);
+    return { items, next_cursor: rows.length > page.limit ? encodeCursor([items[items.length - 1].id]) : null };
+  }
+}

@@ -1,0 +1,75 @@
+import type { Kysely } from 'kysely';
+import { ConflictError, NotFoundError, StaleVersionError, type JsonObject, type Page } from '@ccg/contracts';
+import type { ClusterRow, Database } from '../schema.js';
+import { decodeCursor, encodeCursor, type PageRequest } from '../pagination.js';
+import { pgCode, UNIQUE_VIOLATION } from '../errors.js';
+
+export class ClusterRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(id: string, doc: JsonObject): Promise<ClusterRow> {
+    try {
+      return await this.db
+        .insertInto('clusters')
+        .values({ id, doc: JSON.stringify(doc) })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    } catch (err) {
+      if (pgCode(err) === UNIQUE_VIOLATION) throw new ConflictError(`cluster ${id} already exists`, { field: 'id', id });
+      throw err;
+    }
+  }
+
+  async find(id: string): Promise<ClusterRow | undefined> {
+    return this.db.selectFrom('clusters').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async get(id: string): Promise<ClusterRow> {
+    const row = await this.find(id);
+    if (!row) throw new NotFoundError(`cluster ${id} not found`, { id });
+    return row;
+  }
+
+  async list(page: PageRequest): Promise<Page<ClusterRow>> {
+    const after = decodeCursor(page.cursor, 1);
+    let q = this.db.selectFrom('clusters').selectAll().orderBy('id').limit(page.limit + 1);
+    if (after) q = q.where('id', '>', String(after[0]));
+    const rows = await q.execute();
+    const items = rows.slice(0, page.limit);
+    const more = rows.length > page.limit;
+    return { items, next_cursor: more ? encodeCursor([items[items.length - 1].id]) : null };
+  }
+
+  /**
+   * Read-modify-write under a row lock, so concurrent updates of different fields never
+   * overwrite each other. `expectedVersion` (If-Match) makes a stale writer fail with 412.
+   */
+  async update(
+    id: string,
+    mutate: (doc: JsonObject) => JsonObject | Promise<JsonObject>,
+    expectedVersion?: number,
+  ): Promise<ClusterRow> {
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('clusters').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+      if (!row) throw new NotFoundError(`cluster ${id} not found`, { id });
+      if (expectedVersion !== undefined && row.version !== expectedVersion) throw new StaleVersionError(expectedVersion, row.version);
+      const next = await mutate(row.doc);
+      return tx
+        .updateTable('clusters')
+        .set((eb) => ({ doc: JSON.stringify(next), version: eb('version', '+', 1), updated_at: new Date() }))
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    });
+  }
+
+  async delete(id: string, expectedVersion?: number): Promise<ClusterRow> {
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('clusters').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+      if (!row) throw new NotFoundError(`cluster ${id} not found`, { id });
+      if (expectedVersion !== undefined && row.version !== expectedVersion) throw new StaleVersionError(expectedVersion, row.version);
+      await tx.deleteFrom('clusters').where('id', '=', id).execute();
+      return row;
+    });
+  }
+}

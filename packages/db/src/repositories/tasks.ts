@@ -1,0 +1,274 @@
+import { type Kysely, sql } from 'kysely';
+import type { JsonObject, Page, StepStatus, TaskStatus } from '@ccg/contracts';
+import type { Database, TaskRow, TaskStepRow } from '../schema.js';
+import { decodeCursor, encodeCursor, type PageRequest } from '../pagination.js';
+import { pgCode, UNIQUE_VIOLATION } from '../errors.js';
+
+export interface NewTask {
+  task_id: string;
+  task_type: string;
+  task_data: JsonObject;
+  cluster_id?: string | null;
+  job_id: string;
+  idempotency_key?: string | null;
+  request_hash?: string | null;
+  actor?: string | null;
+  steps: string[];
+}
+
+export interface TaskFilter {
+  task_type?: string;
+  task_status?: TaskStatus;
+  cluster_id?: string;
+}
+
+export type TaskWithSteps = TaskRow & { steps: TaskStepRow[] };
+
+/**
+ * Persistence of tasks and their ordered steps. Every write a worker makes names its run id:
+ * once another run has taken the task over (after a crash or stall), a stale run's writes match
+ * no row and the caller learns it lost the task.
+ */
+export class TaskRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  /**
+   * Inserts a task with its planned steps. With an idempotency key already taken, nothing is
+   * inserted and the existing task comes back with `created: false`.
+   */
+  async create(t: NewTask): Promise<{ task: TaskRow; created: boolean }> {
+    try {
+      const task = await this.db.transaction().execute(async (tx) => {
+        const row = await tx
+          .insertInto('tasks')
+          .values({
+            task_id: t.task_id,
+            task_type: t.task_type,
+            task_data: JSON.stringify(t.task_data),
+            task_status: 'pending',
+            task_status_data: '{}',
+            cluster_id: t.cluster_id ?? null,
+            job_id: t.job_id,
+            run_id: null,
+            idempotency_key: t.idempotency_key ?? null,
+            request_hash: t.request_hash ?? null,
+            actor: t.actor ?? null,
+            started_at: null,
+            finished_at: null,
+          })
+          .returningAll()
+          .executeTakeFirstOrThrow();
+        if (t.steps.length > 0) {
+          await tx
+            .insertInto('task_steps')
+            .values(t.steps.map((name, idx) => ({ task_id: t.task_id, idx, name, status: 'pending' as const, message: null, output: null, started_at: null, finished_at: null })))
+            .execute();
+        }
+        return row;
+      });
+      return { task, created: true };
+    } catch (err) {
+      if (pgCode(err) === UNIQUE_VIOLATION && t.idempotency_key) {
+        const existing = await this.db.selectFrom('tasks').selectAll().where('idempotency_key', '=', t.idempotency_key).executeTakeFirst();
+        if (existing) return { task: existing, created: false };
+      }
+      throw err;
+    }
+  }
+
+  async find(taskId: string): Promise<TaskWithSteps | undefined> {
+    const task = await this.db.selectFrom('tasks').selectAll().where('task_id', '=', taskId).executeTakeFirst();
+    if (!task) return undefined;
+    const steps = await this.db.selectFrom('task_steps').selectAll().where('task_id', '=', taskId).orderBy('idx').execute();
+    return { ...task, steps };
+  }
+
+  async list(filter: TaskFilter, page: PageRequest): Promise<Page<TaskWithSteps>> {
+    const after = decodeCursor(page.cursor, 2);
+    let q = this.db.selectFrom('tasks').selectAll().orderBy('created_at', 'desc').orderBy('task_id', 'desc').limit(page.limit + 1);
+    if (filter.task_type !== undefined) q = q.where('task_type', '=', filter.task_type);
+    if (filter.task_status !== undefined) q = q.where('task_status', '=', filter.task_status);
+    if (filter.cluster_id !== undefined) q = q.where('cluster_id', '=', filter.cluster_id);
+    if (after) {
+      const [ts, id] = after as [string, string];
+      q = q.where((eb) => eb.or([eb('created_at', '<', new Date(ts)), eb.and([eb('created_at', '=', new Date(ts)), eb('task_id', '<', id)])]));
+    }
+    const rows = await q.execute();
+    const items = rows.slice(0, page.limit);
+    const ids = items.map((r) => r.task_id);
+    const steps = ids.length ? await this.db.selectFrom('task_steps').selectAll().where('task_id', 'in', ids).orderBy('idx').execute() : [];
+    const byTask = new Map<string, TaskStepRow[]>();
+    for (const s of steps) byTask.set(s.task_id, [...(byTask.get(s.task_id) ?? []), s]);
+    const last = items[items.length - 1];
+    return {
+      items: items.map((t) => ({ ...t, steps: byTask.get(t.task_id) ?? [] })),
+      next_cursor: rows.length > page.limit ? encodeCursor([last.created_at.toISOString(), last.task_id]) : null,
+    };
+  }
+
+  /** Removes a task that was never enqueued (the queue refused it). */
+  async deleteUnstarted(taskId: string): Promise<void> {
+    await this.db.deleteFrom('tasks').where('task_id', '=', taskId).where('task_status', '=', 'pending').where('attempts', '=', 0).execute();
+  }
+
+  /** Claims the task for a worker run; undefined when the task is already finished. */
+  async startRun(taskId: string, runId: string): Promise<TaskWithSteps | undefined> {
+    const row = await this.db
+      .updateTable('tasks')
+      .set((eb) => ({
+        task_status: 'in_progress' as const,
+        run_id: runId,
+        attempts: eb('attempts', '+', 1),
+        started_at: sql`coalesce(started_at, now())`,
+        updated_at: new Date(),
+      }))
+      .where('task_id', '=', taskId)
+      .where('task_status', 'in', ['pending', 'in_progress'])
+      .returning('task_id')
+      .executeTakeFirst();
+    return row ? this.find(taskId) : undefined;
+  }
+
+  /** Marks a step started. False when this run no longer owns the task. */
+  async startStep(taskId: string, runId: string, name: string): Promise<boolean> {
+    const r = await this.db
+      .updateTable('task_steps')
+      .set((eb) => ({ status: 'in_progress' as const, attempts: eb('attempts', '+', 1), started_at: new Date(), finished_at: null, message: null }))
+      .where('task_id', '=', taskId)
+      .where('name', '=', name)
+      .where('status', '!=', 'completed')
+      .where(({ exists, selectFrom }) => exists(selectFrom('tasks').select('task_id').where('task_id', '=', taskId).where('run_id', '=', runId).where('task_status', '=', 'in_progress')))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async endStep(taskId: string, runId: string, name: string, status: StepStatus, fields: { message?: string | null; output?: unknown }): Promise<boolean> {
+    const r = await this.db
+      .updateTable('task_steps')
+      .set({
+        status,
+        message: fields.message ?? null,
+        output: fields.output === undefined ? null : JSON.stringify(fields.output),
+        finished_at: status === 'in_progress' ? null : new Date(),
+      })
+      .where('task_id', '=', taskId)
+      .where('name', '=', name)
+      .where(({ exists, selectFrom }) => exists(selectFrom('tasks').select('task_id').where('task_id', '=', taskId).where('run_id', '=', runId)))
+      .executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Ends the run's task in a terminal state; steps that never finished are cancelled alongside a cancel. */
+  async finish(taskId: string, runId: string, status: 'completed' | 'failed' | 'cancelled', statusData: JsonObject): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx
+        .updateTable('tasks')
+        .set({ task_status: status, task_status_data: JSON.stringify(statusData), finished_at: new Date(), updated_at: new Date() })
+        .where('task_id', '=', taskId)
+        .where('run_id', '=', runId)
+        .where('task_status', '=', 'in_progress')
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      if (status === 'cancelled') {
+        await tx.updateTable('task_steps').set({ status: 'cancelled', finished_at: new Date() }).where('task_id', '=', taskId).where('status', 'in', ['pending', 'in_progress']).execute();
+      }
+      return true;
+    });
+  }
+
+  /** Writes progress (a partial status document) without changing the status. */
+  async touch(taskId: string, runId: string): Promise<boolean> {
+    const r = await this.db.updateTable('tasks').set({ updated_at: new Date() }).where('task_id', '=', taskId).where('run_id', '=', runId).executeTakeFirst();
+    return Number(r.numUpdatedRows) === 1;
+  }
+
+  async isCancelRequested(taskId: string): Promise<boolean> {
+    const r = await this.db.selectFrom('tasks').select('cancel_requested').where('task_id', '=', taskId).executeTakeFirst();
+    return r?.cancel_requested ?? false;
+  }
+
+  /** A pending task is cancelled at once; a running one is flagged for its worker. */
+  async requestCancel(taskId: string, actor?: string | null): Promise<TaskRow | undefined> {
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('tasks').selectAll().where('task_id', '=', taskId).forUpdate().executeTakeFirst();
+      if (!row) return undefined;
+      if (row.task_status === 'pending') {
+        await tx.updateTable('task_steps').set({ status: 'cancelled', finished_at: new Date() }).where('task_id', '=', taskId).where('status', 'in', ['pending', 'in_progress']).execute();
+        return tx
+          .updateTable('tasks')
+          .set({ task_status: 'cancelled', cancel_requested: true, finished_at: new Date(), updated_at: new Date(), task_status_data: JSON.stringify({ error: 'cancelled before it started', cancelled_by: actor ?? null }) })
+          .where('task_id', '=', taskId)
+          .returningAll()
+          .executeTakeFirstOrThrow();
+      }
+      if (row.task_status === 'in_progress') {
+        return tx.updateTable('tasks').set({ cancel_requested: true, updated_at: new Date() }).where('task_id', '=', taskId).returningAll().executeTakeFirstOrThrow();
+      }
+      return row;
+    });
+  }
+
+  /**
+   * Puts a failed or cancelled task back to pending for a new run: completed steps are kept,
+   * the rest start again. Undefined when the task is not in a retryable state.
+   */
+  async prepareRetry(taskId: string, nextJobId: (retries: number) => string): Promise<TaskRow | undefined> {
+    return this.db.transaction().execute(async (tx) => {
+      const row = await tx.selectFrom('tasks').selectAll().where('task_id', '=', taskId).forUpdate().executeTakeFirst();
+      if (!row || (row.task_status !== 'failed' && row.task_status !== 'cancelled')) return undefined;
+      await tx.updateTable('task_steps').set({ status: 'pending', finished_at: null, message: null }).where('task_id', '=', taskId).where('status', '!=', 'completed').execute();
+      return tx
+        .updateTable('tasks')
+        .set({
+          task_status: 'pending',
+          task_status_data: '{}',
+          job_id: nextJobId(row.retries + 1),
+          retries: row.retries + 1,
+          run_id: null,
+          cancel_requested: false,
+          finished_at: null,
+          updated_at: new Date(),
+        })
+        .where('task_id', '=', taskId)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    });
+  }
+
+  /** Tasks in `status` not updated for `olderThanMs` (the reconciler's candidates). */
+  async findQuiet(status: 'pending' | 'in_progress', olderThanMs: number, limit = 100): Promise<TaskRow[]> {
+    return this.db
+      .selectFrom('tasks')
+      .selectAll()
+      .where('task_status', '=', status)
+      .where('updated_at', '<', new Date(Date.now() - olderThanMs))
+      .orderBy('updated_at')
+      .limit(limit)
+      .execute();
+  }
+
+  async markRequeued(taskId: string): Promise<void> {
+    await this.db.updateTable('tasks').set({ updated_at: new Date() }).where('task_id', '=', taskId).where('task_status', '=', 'pending').execute();
+  }
+
+  /** Fails a task regardless of which run owns it (the reconciler, when its job is gone). */
+  async failOrphan(taskId: string, expectedStatus: TaskStatus, message: string): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
+      const r = await tx
+        .updateTable('tasks')
+        .set({ task_status: 'failed', task_status_data: JSON.stringify({ error: message }), finished_at: new Date(), updated_at: new Date() })
+        .where('task_id', '=', taskId)
+        .where('task_status', '=', expectedStatus)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) !== 1) return false;
+      await tx.updateTable('task_steps').set({ status: 'failed', message, finished_at: new Date() }).where('task_id', '=', taskId).where('status', '=', 'in_progress').execute();
+      return true;
+    });
+  }
+
+  /** Deletes finished tasks older than the retention; returns how many went. */
+  async purgeFinishedBefore(before: Date): Promise<number> {
+    const r = await this.db.deleteFrom('tasks').where('task_status', 'in', ['completed', 'failed', 'cancelled']).where('finished_at', '<', before).executeTakeFirst();
+    return Number(r.numDeletedRows);
+  }
+}

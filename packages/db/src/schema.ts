@@ -1,0 +1,73 @@
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { JsonObject, StepStatus, TaskStatus } from '@ccg/contracts';
+
+/** Timestamp with a database default. */
+type DefaultedTimestamp = ColumnType<Date, Date | undefined, Date>;
+type NullableTimestamp = ColumnType<Date | null, Date | null, Date | null>;
+type Json<T = JsonObject> = ColumnType<T, T | string, T | string>;
+
+export interface ClustersTable {
+  id: string;
+  doc: Json;
+  version: Generated<number>;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface BlocksTable {
+  id: string;
+  doc: Json;
+  cluster_id: string | null;
+  status: string;
+  version: Generated<number>;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface TasksTable {
+  task_id: string;
+  task_type: string;
+  task_data: Json;
+  task_status: TaskStatus;
+  task_status_data: Json;
+  cluster_id: string | null;
+  /** BullMQ job id of the current run (the task id, or `<task id>-r<n>` after a retry). */
+  job_id: string;
+  /** Token of the worker run that owns the task; a stale run's writes match nothing. */
+  run_id: string | null;
+  attempts: Generated<number>;
+  retries: Generated<number>;
+  cancel_requested: Generated<boolean>;
+  idempotency_key: string | null;
+  request_hash: string | null;
+  actor: string | null;
+  created_at: DefaultedTimestamp;
+  updated_at: DefaultedTimestamp;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+}
+
+export interface TaskStepsTable {
+  task_id: string;
+  idx: number;
+  name: string;
+  status: StepStatus;
+  message: string | null;
+  output: Json | null;
+  attempts: Generated<number>;
+  started_at: NullableTimestamp;
+  finished_at: NullableTimestamp;
+}
+
+export interface Database {
+  clusters: ClustersTable;
+  blocks: BlocksTable;
+  tasks: TasksTable;
+  task_steps: TaskStepsTable;
+}
+
+export type ClusterRow = Selectable<ClustersTable>;
+export type BlockRow = Selectable<BlocksTable>;
+export type NewBlock = Insertable<BlocksTable>;
+export type TaskRow = Selectable<TasksTable>;
+export type TaskStepRow = Selectable<TaskStepsTable>;

@@ -1,0 +1,92 @@
+import { clusterSchema, clusterUpdateSchema, InputError, validate, type Json, type JsonObject, type Page } from '@ccg/contracts';
+import type { ClusterRepository, ClusterRow, PageRequest } from '@ccg/db';
+import { applyDottedUpdate } from './dotted-path.js';
+import { allowAll, type PrecheckGate } from './gate.js';
+
+/** Fields the gateway keeps itself; clients read them but cannot write them. */
+const MANAGED_FIELDS = ['version', 'created_at', 'updated_at'] as const;
+
+export type ClusterView = JsonObject & { id: string; version: number; created_at: string; updated_at: string };
+
+export function toClusterView(row: ClusterRow): ClusterView {
+  return { ...row.doc, id: row.id, version: row.version, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
+}
+
+function withoutManaged(doc: JsonObject): JsonObject {
+  const copy = { ...doc };
+  for (const f of MANAGED_FIELDS) delete copy[f];
+  return copy;
+}
+
+function checkNodeIdsUnique(doc: JsonObject): void {
+  const nodes = (doc.nodes as JsonObject | undefined)?.nodeData;
+  if (!Array.isArray(nodes)) return;
+  const seen = new Set<string>();
+  nodes.forEach((n, i) => {
+    const id = (n as JsonObject).id as string;
+    if (seen.has(id)) throw new InputError(`invalid cluster: nodes.nodeData.${i}.id "${id}" appears twice`, { field: `nodes.nodeData.${i}.id` });
+    seen.add(id);
+  });
+}
+
+function validateCluster(doc: unknown): JsonObject {
+  const valid = validate<JsonObject>(clusterSchema, doc, 'cluster');
+  checkNodeIdsUnique(valid);
+  return valid;
+}
+
+/** The cluster registry: the one place cluster entries are created, changed and removed. */
+export class ClusterService {
+  constructor(
+    private readonly repo: ClusterRepository,
+    private readonly gate: PrecheckGate = allowAll,
+  ) {}
+
+  async create(body: unknown, actor?: string | null): Promise<ClusterView> {
+    const doc = withoutManaged(validateCluster(body));
+    const { cluster_data } = await this.gate.check('add_cluster', { cluster_data: doc }, actor);
+    const checked = withoutManaged(validateCluster(cluster_data));
+    return toClusterView(await this.repo.insert(checked.id as string, checked));
+  }
+
+  async read(id: string): Promise<ClusterView> {
+    return toClusterView(await this.repo.get(id));
+  }
+
+  async list(page: PageRequest): Promise<Page<ClusterView>> {
+    const p = await this.repo.list(page);
+    return { items: p.items.map(toClusterView), next_cursor: p.next_cursor };
+  }
+
+  /** Applies dotted-path updates; the result must still be a valid cluster entry with the same id. */
+  async update(id: string, body: unknown, expectedVersion?: number, actor?: string | null): Promise<ClusterView> {
+    const updates = validate<Record<string, Json>>(clusterUpdateSchema, body, 'body');
+    for (const key of Object.keys(updates)) {
+      const top = key.split('.')[0];
+      if ((MANAGED_FIELDS as readonly string[]).includes(top)) {
+        throw new InputError(`invalid body: ${top} is managed by the gateway (send If-Match to guard a write)`, { field: key });
+      }
+      if (top === 'id' && (key !== 'id' || updates[key] !== id)) {
+        throw new InputError('invalid body: id cannot change', { field: key });
+      }
+    }
+    const row = await this.repo.update(
+      id,
+      async (current) => {
+        const next = validateCluster(applyDottedUpdate(current, updates));
+        const { cluster_data } = await this.gate.check('update_cluster', { cluster_data: next }, actor);
+        const checked = validateCluster(cluster_data);
+        if (checked.id !== id) throw new InputError('invalid body: id cannot change', { field: 'id' });
+        return withoutManaged(checked);
+      },
+      expectedVersion,
+    );
+    return toClusterView(row);
+  }
+
+  async remove(id: string, expectedVersion?: number, actor?: string | null): Promise<ClusterView> {
+    const current = await this.repo.get(id);
+    await this.gate.check('remove_cluster', { cluster_data: toClusterView(current) as JsonObject }, actor);
+    return toClusterView(await this.repo.delete(id, expectedVersion));
+  }
+}

@@ -1,0 +1,85 @@
+/**
+ * The composition root shared by the entry points (api, worker, all-in-one gateway): turns a
+ * Config into a logger, a migrated database, a queue backend and the job catalogue.
+ */
+import { randomBytes } from 'node:crypto';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { Config } from '@ccg/config';
+import { connectDb, migrateToLatest, startEmbeddedPostgres, type DbHandle, type EmbeddedDb } from '@ccg/db';
+import { QueueBackend, TaskCatalogue, diagnosticTask, type QueueConnection } from '@ccg/tasks';
+
+export function createLogger(config: Pick<Config, 'logLevel'>, name = 'ccg'): Logger {
+  return pino({ name, level: config.logLevel });
+}
+
+/** Every task type the gateway knows. API and workers must load the same catalogue. */
+export function createCatalogue(): TaskCatalogue {
+  return new TaskCatalogue([diagnosticTask]);
+}
+
+export function queueConnection(config: Config, databaseUrl: string, schema?: string): QueueConnection {
+  if (config.redisUrl) return { backend: 'redis', url: config.redisUrl, prefix: config.queuePrefix };
+  return { backend: 'postgres', connectionString: databaseUrl, schema: schema ?? `${config.queuePrefix.replace(/-/g, '_')}_queue` };
+}
+
+export interface Database {
+  url: string;
+  handle: DbHandle;
+  embedded?: EmbeddedDb;
+  close(): Promise<void>;
+}
+
+/**
+ * Connects to DATABASE_URL, or with none starts the embedded Postgres under DATA_DIR, and
+ * migrates it. `allowEmbedded` is false for the split api/worker processes, which must share
+ * one database.
+ */
+export async function openDatabase(config: Config, log: Logger, allowEmbedded: boolean): Promise<Database> {
+  let embedded: EmbeddedDb | undefined;
+  let url = config.databaseUrl;
+  if (!url) {
+    if (!allowEmbedded) throw new Error('configuration error: DATABASE_URL is required when the API and workers run as separate processes');
+    log.info({ data_dir: config.dataDir }, 'DATABASE_URL is not set: starting the embedded Postgres');
+    embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), (m) => log.debug({ postgres: m }));
+    url = embedded.url;
+  }
+  const handle = await connectDb({ connectionString: url, max: 20 });
+  const applied = await migrateToLatest(handle.db);
+  if (applied.length) log.info({ migrations: applied }, 'database migrated');
+  return {
+    url,
+    handle,
+    embedded,
+    async close() {
+      await handle.close();
+      await embedded?.stop();
+    },
+  };
+}
+
+export function createQueues(config: Config, databaseUrl: string): QueueBackend {
+  return new QueueBackend(queueConnection(config, databaseUrl));
+}
+
+/**
+ * The zero-setup mode keeps a generated secrets key under DATA_DIR so queued secrets survive a
+ * restart; configured deployments pass KUBECONFIG_ENCRYPTION_KEY to API and workers alike.
+ */
+export async function ensureEncryptionKey(config: Config, log: Logger): Promise<Buffer> {
+  if (config.encryptionKey) return config.encryptionKey;
+  const file = path.join(config.dataDir, 'secrets', 'queue-encryption.key');
+  try {
+    return Buffer.from((await readFile(file, 'utf8')).trim(), 'base64');
+  } catch {
+    await mkdir(config.dataDir, { recursive: true });
+    await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
+    const key = randomBytes(32);
+    await writeFile(file, key.toString('base64'), { mode: 0o600 });
+    await chmod(file, 0o600);
+    log.info({ file }, 'generated a queue encryption key (set KUBECONFIG_ENCRYPTION_KEY to choose one)');
+    return key;
+  }
+}
+export { runMain } from './run-main.js';

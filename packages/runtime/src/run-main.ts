@@ -1,0 +1,35 @@
+import { ConfigError } from '@ccg/config';
+import { createLogger } from './index.js';
+import type { Logger } from 'pino';
+
+/**
+ * Runs an entry point: configuration errors print one clear line and exit 2; SIGINT/SIGTERM
+ * close everything in order (a second signal exits at once).
+ */
+export async function runMain(name: string, start: (log: Logger) => Promise<() => Promise<void>>): Promise<void> {
+  const log = createLogger({ logLevel: process.env.LOG_LEVEL && /^(fatal|error|warn|info|debug|trace|silent)$/.test(process.env.LOG_LEVEL) ? process.env.LOG_LEVEL : 'info' }, name);
+  let stop: () => Promise<void>;
+  try {
+    stop = await start(log);
+  } catch (err) {
+    if (err instanceof ConfigError || (err instanceof Error && err.message.startsWith('configuration error'))) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    log.fatal({ err }, 'failed to start');
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    log.info({ signal }, 'shutting down');
+    try {
+      await stop();
+    } finally {
+      process.exit(0);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+}

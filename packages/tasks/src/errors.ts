@@ -1,0 +1,25 @@
+/** Thrown inside a task to ask for another attempt with backoff (e.g. an upstream 503). */
+export class RetryableError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'RetryableError';
+  }
+}
+
+/** The task was cancelled; its run stops at the next step boundary or abort check. */
+export class TaskCancelledError extends Error {
+  constructor() {
+    super('task was cancelled');
+    this.name = 'TaskCancelledError';
+  }
+}
+
+/** Another run has taken over this task (after a stall); this run must stop writing. */
+export class LeaseLostError extends Error {
+  constructor(taskId: string) {
+    super(`run no longer owns task ${taskId}`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+export const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));

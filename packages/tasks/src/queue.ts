@@ -1,0 +1,84 @@
+import { Queue, Worker, createPostgresBackend, withBackend, type Processor, type WorkerOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+
+export interface JobPayload {
+  task_id: string;
+  /** Sealed secrets (see secrets.ts); absent when the task has none. */
+  secrets?: string;
+}
+
+export type QueueConnection =
+  | { backend: 'redis'; url: string; prefix: string }
+  | { backend: 'postgres'; connectionString: string; schema: string };
+
+/**
+ * The two BullMQ backends behind one interface. On Redis the prefix is a hash tag so every key
+ * of a queue lands on one Redis Cluster slot; on Postgres queues live in their own schema.
+ */
+export class QueueBackend {
+  private readonly queues = new Map<string, Queue<JobPayload>>();
+  private readonly producerRedis?: Redis;
+  private readonly pg = withBackend(createPostgresBackend);
+
+  constructor(readonly connection: QueueConnection) {
+    if (connection.backend === 'redis') {
+      // Producers fail fast while Redis is down (no offline queue), so requests answer 503.
+      this.producerRedis = new Redis(connection.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, lazyConnect: false });
+      this.producerRedis.on('error', () => undefined);
+    }
+  }
+
+  get name(): 'redis' | 'postgres' {
+    return this.connection.backend;
+  }
+
+  queue(lane: string): Queue<JobPayload> {
+    let q = this.queues.get(lane);
+    if (!q) {
+      const c = this.connection;
+      q =
+        c.backend === 'redis'
+          ? new Queue<JobPayload>(lane, { connection: this.producerRedis!, prefix: `{${c.prefix}}` })
+          : (new this.pg.Queue<JobPayload>(lane, { connection: { connectionString: c.connectionString, schema: c.schema, migrate: true, max: 4 } }) as unknown as Queue<JobPayload>);
+      q.on('error', () => undefined);
+      this.queues.set(lane, q);
+    }
+    return q;
+  }
+
+  worker(lane: string, processor: Processor<JobPayload>, opts: Omit<WorkerOptions, 'connection' | 'prefix'>): Worker<JobPayload> {
+    const c = this.connection;
+    const w =
+      c.backend === 'redis'
+        ? new Worker<JobPayload>(lane, processor, { ...opts, connection: new Redis(c.url, { maxRetriesPerRequest: null }), prefix: `{${c.prefix}}` })
+        : (new this.pg.Worker<JobPayload>(lane, processor as never, { ...opts, connection: { connectionString: c.connectionString, schema: c.schema, migrate: true, max: 4 } } as never) as unknown as Worker<JobPayload>);
+    w.on('error', () => undefined);
+    return w;
+  }
+
+  /** Is the queue store reachable? Used by /readyz. */
+  async ping(lane = 'default'): Promise<boolean> {
+    try {
+      await withTimeout(this.queue(lane).getJobCounts('waiting'), 2_000, 'queue ping');
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
+    this.queues.clear();
+    this.producerRedis?.disconnect();
+  }
+}
+
+export function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    p,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

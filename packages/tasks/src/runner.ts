@@ -1,0 +1,162 @@
+import { randomUUID } from 'node:crypto';
+import { UnrecoverableError, type Job, type Worker } from 'bullmq';
+import type { Logger } from 'pino';
+import type { JsonObject } from '@ccg/contracts';
+import type { TaskRepository, TaskWithSteps } from '@ccg/db';
+import type { TaskCatalogue, TaskContext } from './definition.js';
+import type { JobPayload, QueueBackend } from './queue.js';
+import { openSecrets } from './secrets.js';
+import { LeaseLostError, RetryableError, TaskCancelledError, errorMessage } from './errors.js';
+
+export interface RunnerOptions {
+  concurrency: number;
+  lockDurationMs: number;
+  stalledIntervalMs: number;
+  maxStalledCount: number;
+  encryptionKey?: Buffer;
+  /** How often running tasks look for a cancel request written by another process. @defaultValue 500 */
+  cancelPollMs?: number;
+}
+
+interface InFlight {
+  controller: AbortController;
+}
+
+/**
+ * Runs the catalogue's jobs: claims the task in Postgres, runs its steps while recording each
+ * one, honours cancellation from any process, and writes the final state. Postgres is the
+ * truth; BullMQ only delivers the job (at least once).
+ */
+export class TaskRunner {
+  private readonly workers: Worker<JobPayload>[] = [];
+  private readonly inFlight = new Map<string, InFlight>();
+  private cancelTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly repo: TaskRepository,
+    private readonly catalogue: TaskCatalogue,
+    private readonly queues: QueueBackend,
+    private readonly log: Logger,
+    private readonly opts: RunnerOptions,
+  ) {}
+
+  start(): void {
+    for (const lane of this.catalogue.lanes()) {
+      this.workers.push(
+        this.queues.worker(lane, (job) => this.process(job), {
+          concurrency: this.opts.concurrency,
+          lockDuration: this.opts.lockDurationMs,
+          stalledInterval: this.opts.stalledIntervalMs,
+          maxStalledCount: this.opts.maxStalledCount,
+        }),
+      );
+    }
+    this.cancelTimer = setInterval(() => void this.pollCancels(), this.opts.cancelPollMs ?? 500);
+    this.cancelTimer.unref();
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.cancelTimer);
+    await Promise.allSettled(this.workers.map((w) => w.close()));
+  }
+
+  private async pollCancels(): Promise<void> {
+    for (const [taskId, f] of this.inFlight) {
+      if (f.controller.signal.aborted) continue;
+      try {
+        if (await this.repo.isCancelRequested(taskId)) f.controller.abort(new TaskCancelledError());
+      } catch {
+        /* database blip: try again next tick */
+      }
+    }
+  }
+
+  private async process(job: Job<JobPayload>): Promise<string> {
+    const taskId = job.data.task_id;
+    const runId = randomUUID();
+    const task = await this.repo.startRun(taskId, runId);
+    if (!task) return 'already finished';
+    const def = this.catalogue.get(task.task_type);
+    const log = this.log.child({ task_id: taskId, task_type: task.task_type, run_id: runId });
+    if (!def) {
+      await this.repo.finish(taskId, runId, 'failed', { error: `no handler for task type ${task.task_type}` });
+      return 'no handler';
+    }
+    const controller = new AbortController();
+    this.inFlight.set(taskId, { controller });
+    if (task.cancel_requested) controller.abort(new TaskCancelledError());
+    let currentStep: string | undefined;
+    try {
+      const secrets = job.data.secrets && this.opts.encryptionKey ? openSecrets(this.opts.encryptionKey, job.data.secrets) : {};
+      const ctx = this.context(task, runId, secrets, controller.signal, log, (name) => (currentStep = name));
+      const result = await def.run(ctx);
+      if (controller.signal.aborted) throw new TaskCancelledError();
+      await this.repo.finish(taskId, runId, 'completed', { result: (result ?? null) as JsonObject });
+      log.info('task completed');
+      return 'completed';
+    } catch (err) {
+      if (err instanceof LeaseLostError) {
+        log.warn('another run took this task over; stopping');
+        return 'lease lost';
+      }
+      if (err instanceof TaskCancelledError || (controller.signal.aborted && controller.signal.reason instanceof TaskCancelledError)) {
+        await this.repo.finish(taskId, runId, 'cancelled', { error: 'cancelled', cancelled_at_step: currentStep ?? null });
+        log.info({ step: currentStep }, 'task cancelled');
+        return 'cancelled';
+      }
+      const attemptsLeft = (job.opts.attempts ?? 1) - job.attemptsMade - 1;
+      if (err instanceof RetryableError && attemptsLeft > 0) {
+        log.warn({ err: errorMessage(err), attempts_left: attemptsLeft }, 'retryable failure; will retry');
+        throw err;
+      }
+      await this.repo.finish(taskId, runId, 'failed', { error: errorMessage(err), failed_step: currentStep ?? null });
+      log.warn({ err: errorMessage(err), step: currentStep }, 'task failed');
+      // The task is finished in Postgres; BullMQ must not retry it.
+      if (err instanceof RetryableError) throw new UnrecoverableError(errorMessage(err));
+      return 'failed';
+    } finally {
+      this.inFlight.delete(taskId);
+    }
+  }
+
+  private context(
+    task: TaskWithSteps,
+    runId: string,
+    secrets: Record<string, string>,
+    signal: AbortSignal,
+    log: Logger,
+    onStep: (name: string) => void,
+  ): TaskContext<JsonObject> {
+    const repo = this.repo;
+    const steps = new Map(task.steps.map((s) => [s.name, s]));
+    return {
+      taskId: task.task_id,
+      input: task.task_data,
+      secrets,
+      signal,
+      log,
+      async step<T>(name: string, fn: (s: { signal: AbortSignal; attempt: number }) => Promise<T>): Promise<T> {
+        const planned = steps.get(name);
+        if (!planned) throw new Error(`step "${name}" is not in the task's plan`);
+        if (planned.status === 'completed') return planned.output as T;
+        if (signal.aborted) throw new TaskCancelledError();
+        onStep(name);
+        if (!(await repo.startStep(task.task_id, runId, name))) throw new LeaseLostError(task.task_id);
+        const attempt = planned.attempts + 1;
+        planned.attempts = attempt;
+        try {
+          const out = await fn({ signal, attempt });
+          if (signal.aborted) throw new TaskCancelledError();
+          if (!(await repo.endStep(task.task_id, runId, name, 'completed', { output: out ?? null }))) throw new LeaseLostError(task.task_id);
+          planned.status = 'completed';
+          return out;
+        } catch (err) {
+          if (err instanceof LeaseLostError) throw err;
+          const cancelled = signal.aborted;
+          await repo.endStep(task.task_id, runId, name, cancelled ? 'cancelled' : 'failed', { message: cancelled ? 'cancelled' : errorMessage(err) });
+          throw cancelled ? new TaskCancelledError() : err;
+        }
+      },
+    };
+  }
+}
