@@ -1,0 +1,4 @@
+export * from './services.js';
+export * from './fixtures.js';
+export * from './http.js';
+export * from './gateway.js';
