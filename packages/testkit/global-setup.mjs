@@ -43,7 +43,7 @@ export default async function globalSetup() {
     process.env.TEST_DATABASE_URL = dbUrl;
   } else {
     // The built @ccg/db (npm test builds first) knows how to run Postgres as root.
-    const { startEmbeddedPostgres } = await import('@ccg/db');
+    const { startEmbeddedPostgres } = await import('@ccg/db/embedded');
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ccg-test-pg-'));
     console.warn(`\n[testkit] no Postgres at ${dbUrl}: starting an embedded one in ${dir}`);
     globalThis.__ccgEmbedded = await startEmbeddedPostgres(path.join(dir, 'data'));

@@ -1,5 +1,5 @@
 /** `npm run start:api`: the HTTP API only (production split; needs DATABASE_URL). */
-import { loadConfig } from '@ccg/config';
+import { ConfigError, loadConfig } from '@ccg/config';
 import { createCatalogue, createQueues, openDatabase, runMain } from '@ccg/runtime';
 import { createApp } from './app.js';
 import { createServices } from './services.js';
@@ -7,6 +7,7 @@ import { listen } from './listen.js';
 
 await runMain('api', async (log) => {
   const config = loadConfig();
+  if (!config.encryptionKey) throw new ConfigError('KUBECONFIG_ENCRYPTION_KEY', 'is required when the API and workers run as separate processes (both must have the same key)');
   const database = await openDatabase(config, log, false);
   const queues = createQueues(config, database.url);
   const services = createServices(database.handle.db, queues, createCatalogue(), config);

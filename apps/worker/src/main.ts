@@ -1,10 +1,11 @@
 /** `npm run start:worker`: job processors only (production split; needs DATABASE_URL). */
-import { loadConfig } from '@ccg/config';
+import { ConfigError, loadConfig } from '@ccg/config';
 import { createCatalogue, createQueues, openDatabase, runMain } from '@ccg/runtime';
 import { startWorker } from './index.js';
 
 await runMain('worker', async (log) => {
   const config = loadConfig();
+  if (!config.encryptionKey) throw new ConfigError('KUBECONFIG_ENCRYPTION_KEY', 'is required when the API and workers run as separate processes (both must have the same key)');
   const database = await openDatabase(config, log, false);
   const queues = createQueues(config, database.url);
   const worker = startWorker(database.handle.db, queues, createCatalogue(), config, log);

@@ -1,7 +1,8 @@
 export * from './schema.js';
 export * from './connection.js';
 export * from './migrate.js';
-export * from './embedded.js';
+export { freePort } from './free-port.js';
+export type { EmbeddedDb } from './embedded.js';
 export * from './pagination.js';
 export * from './errors.js';
 export { ClusterRepository } from './repositories/clusters.js';

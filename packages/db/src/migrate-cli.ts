@@ -1,11 +1,10 @@
 /** `npm run migrate`: applies pending migrations to DATABASE_URL (or the zero-setup embedded database). */
 import { connectDb } from './connection.js';
 import { migrateToLatest } from './migrate.js';
-import { startEmbeddedPostgres } from './embedded.js';
 import path from 'node:path';
 
 const dataDir = process.env.DATA_DIR ?? '.data';
-const embedded = process.env.DATABASE_URL ? undefined : await startEmbeddedPostgres(path.join(dataDir, 'postgres'));
+const embedded = process.env.DATABASE_URL ? undefined : await (await import('./embedded.js')).startEmbeddedPostgres(path.join(dataDir, 'postgres'));
 const handle = await connectDb({ connectionString: process.env.DATABASE_URL ?? embedded!.url });
 try {
   const applied = await migrateToLatest(handle.db);

@@ -7,7 +7,7 @@ import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { Config } from '@ccg/config';
-import { connectDb, migrateToLatest, startEmbeddedPostgres, type DbHandle, type EmbeddedDb } from '@ccg/db';
+import { connectDb, migrateToLatest, type DbHandle, type EmbeddedDb } from '@ccg/db';
 import { QueueBackend, TaskCatalogue, diagnosticTask, type QueueConnection } from '@ccg/tasks';
 
 export function createLogger(config: Pick<Config, 'logLevel'>, name = 'ccg'): Logger {
@@ -19,9 +19,15 @@ export function createCatalogue(): TaskCatalogue {
   return new TaskCatalogue([diagnosticTask]);
 }
 
-export function queueConnection(config: Config, databaseUrl: string, schema?: string): QueueConnection {
+/** The Postgres schema BullMQ's Postgres backend keeps its queues in. */
+export const queueSchemaName = (config: Pick<Config, 'queuePrefix'>): string => `${config.queuePrefix.replace(/-/g, '_')}_queue`;
+
+export function queueConnection(config: Config, databaseUrl: string): QueueConnection {
   if (config.redisUrl) return { backend: 'redis', url: config.redisUrl, prefix: config.queuePrefix };
-  return { backend: 'postgres', connectionString: databaseUrl, schema: schema ?? `${config.queuePrefix.replace(/-/g, '_')}_queue` };
+  // A search_path in the URL's `options` would override the queue schema BullMQ pins.
+  const url = new URL(databaseUrl);
+  url.searchParams.delete('options');
+  return { backend: 'postgres', connectionString: url.toString(), schema: queueSchemaName(config) };
 }
 
 export interface Database {
@@ -42,6 +48,8 @@ export async function openDatabase(config: Config, log: Logger, allowEmbedded: b
   if (!url) {
     if (!allowEmbedded) throw new Error('configuration error: DATABASE_URL is required when the API and workers run as separate processes');
     log.info({ data_dir: config.dataDir }, 'DATABASE_URL is not set: starting the embedded Postgres');
+    // Loaded only here: the split api/worker images never start it.
+    const { startEmbeddedPostgres } = await import('@ccg/db/embedded');
     embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), (m) => log.debug({ postgres: m }));
     url = embedded.url;
   }
@@ -70,9 +78,15 @@ export function createQueues(config: Config, databaseUrl: string): QueueBackend 
 export async function ensureEncryptionKey(config: Config, log: Logger): Promise<Buffer> {
   if (config.encryptionKey) return config.encryptionKey;
   const file = path.join(config.dataDir, 'secrets', 'queue-encryption.key');
+  let existing: Buffer | undefined;
   try {
-    return Buffer.from((await readFile(file, 'utf8')).trim(), 'base64');
+    existing = Buffer.from((await readFile(file, 'utf8')).trim(), 'base64');
   } catch {
+    existing = undefined;
+  }
+  if (existing && existing.length === 32) return existing;
+  if (existing) throw new Error(`configuration error: ${file} does not hold a 32-byte key; remove it to generate a new one`);
+  {
     await mkdir(config.dataDir, { recursive: true });
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
     const key = randomBytes(32);

@@ -24,10 +24,14 @@ export async function runMain(name: string, start: (log: Logger) => Promise<() =
     if (stopping) process.exit(1);
     stopping = true;
     log.info({ signal }, 'shutting down');
+    // Connections we are closing may still report their own termination; that is expected now.
+    process.on('uncaughtException', (err) => log.debug({ err: err.message }, 'error during shutdown'));
     try {
       await stop();
-    } finally {
       process.exit(0);
+    } catch (err) {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
     }
   };
   process.on('SIGINT', () => void shutdown('SIGINT'));

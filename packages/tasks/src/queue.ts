@@ -18,6 +18,8 @@ export type QueueConnection =
 export class QueueBackend {
   private readonly queues = new Map<string, Queue<JobPayload>>();
   private readonly producerRedis?: Redis;
+  /** BullMQ does not close connections it was handed, so the backend closes them itself. */
+  private readonly workerRedis: Redis[] = [];
   private readonly pg = withBackend(createPostgresBackend);
 
   constructor(readonly connection: QueueConnection) {
@@ -50,10 +52,17 @@ export class QueueBackend {
     const c = this.connection;
     const w =
       c.backend === 'redis'
-        ? new Worker<JobPayload>(lane, processor, { ...opts, connection: new Redis(c.url, { maxRetriesPerRequest: null }), prefix: `{${c.prefix}}` })
+        ? new Worker<JobPayload>(lane, processor, { ...opts, connection: this.ownedRedis(c.url), prefix: `{${c.prefix}}` })
         : (new this.pg.Worker<JobPayload>(lane, processor as never, { ...opts, connection: { connectionString: c.connectionString, schema: c.schema, migrate: true, max: 4 } } as never) as unknown as Worker<JobPayload>);
     w.on('error', () => undefined);
     return w;
+  }
+
+  private ownedRedis(url: string): Redis {
+    const r = new Redis(url, { maxRetriesPerRequest: null });
+    r.on('error', () => undefined);
+    this.workerRedis.push(r);
+    return r;
   }
 
   /** Is the queue store reachable? Used by /readyz. */
@@ -70,6 +79,7 @@ export class QueueBackend {
     await Promise.allSettled([...this.queues.values()].map((q) => q.close()));
     this.queues.clear();
     this.producerRedis?.disconnect();
+    for (const r of this.workerRedis.splice(0)) r.disconnect();
   }
 }
 

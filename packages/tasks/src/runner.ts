@@ -87,7 +87,7 @@ export class TaskRunner {
     if (task.cancel_requested) controller.abort(new TaskCancelledError());
     let currentStep: string | undefined;
     try {
-      const secrets = job.data.secrets && this.opts.encryptionKey ? openSecrets(this.opts.encryptionKey, job.data.secrets) : {};
+      const secrets = this.secretsOf(job.data);
       const ctx = this.context(task, runId, secrets, controller.signal, log, (name) => (currentStep = name));
       const result = await def.run(ctx);
       if (controller.signal.aborted) throw new TaskCancelledError();
@@ -116,6 +116,16 @@ export class TaskRunner {
       return 'failed';
     } finally {
       this.inFlight.delete(taskId);
+    }
+  }
+
+  private secretsOf(payload: JobPayload): Record<string, string> {
+    if (!payload.secrets) return {};
+    if (!this.opts.encryptionKey) throw new Error('this worker has no KUBECONFIG_ENCRYPTION_KEY, so it cannot read the task\'s secrets');
+    try {
+      return openSecrets(this.opts.encryptionKey, payload.secrets);
+    } catch {
+      throw new Error('the task\'s secrets could not be decrypted: API and workers must share KUBECONFIG_ENCRYPTION_KEY');
     }
   }
 

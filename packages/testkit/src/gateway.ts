@@ -10,7 +10,7 @@ import { loadConfig, type Config } from '@ccg/config';
 import { connectDb, migrateToLatest, type DbHandle } from '@ccg/db';
 import { createApp, createServices, listen, type Services } from '@ccg/api';
 import { startWorker, type WorkerHandle } from '@ccg/worker';
-import { createCatalogue, queueConnection } from '@ccg/runtime';
+import { createCatalogue, queueConnection, queueSchemaName } from '@ccg/runtime';
 import { QueueBackend } from '@ccg/tasks';
 import { testDatabaseUrl, testRedisUrl } from './services.js';
 import { http, type HttpResult } from './http.js';
@@ -117,7 +117,7 @@ async function dropNamespace(baseUrl: string, schema: string, config: Config, re
   await c.connect();
   try {
     await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.query(`DROP SCHEMA IF EXISTS ${config.queuePrefix}_queue CASCADE`);
+    await c.query(`DROP SCHEMA IF EXISTS ${queueSchemaName(config)} CASCADE`);
   } finally {
     await c.end();
   }
