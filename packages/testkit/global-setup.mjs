@@ -37,10 +37,23 @@ async function redisReachable(url) {
   }
 }
 
+/** Drops the per-file test schemas (t_<10 hex>, and their _queue twins) of this or an earlier run. */
+export async function dropTestSchemas(url) {
+  const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
+  await c.connect();
+  try {
+    const { rows } = await c.query(`select nspname from pg_namespace where nspname ~ '^t_[0-9a-f]{10}(_queue)?$'`);
+    for (const { nspname } of rows) await c.query(`drop schema if exists ${nspname} cascade`);
+  } finally {
+    await c.end();
+  }
+}
+
 export default async function globalSetup() {
   const dbUrl = process.env.TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
   if (await postgresReachable(dbUrl)) {
     process.env.TEST_DATABASE_URL = dbUrl;
+    await dropTestSchemas(dbUrl);
   } else {
     // The built @ccg/db (npm test builds first) knows how to run Postgres as root.
     const { startEmbeddedPostgres } = await import('@ccg/db/embedded');

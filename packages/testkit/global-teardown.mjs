@@ -1,3 +1,9 @@
+import { dropTestSchemas } from './global-setup.mjs';
+
 export default async function globalTeardown() {
-  await globalThis.__ccgEmbedded?.stop();
+  if (globalThis.__ccgEmbedded) {
+    await globalThis.__ccgEmbedded.stop();
+    return;
+  }
+  if (process.env.TEST_DATABASE_URL) await dropTestSchemas(process.env.TEST_DATABASE_URL).catch(() => undefined);
 }

@@ -4,13 +4,12 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:http';
 import { pino } from 'pino';
-import pg from 'pg';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '@ccg/config';
 import { connectDb, migrateToLatest, type DbHandle } from '@ccg/db';
 import { createApp, createServices, listen, type Services } from '@ccg/api';
 import { startWorker, type WorkerHandle } from '@ccg/worker';
-import { createCatalogue, queueConnection, queueSchemaName } from '@ccg/runtime';
+import { createCatalogue, queueConnection } from '@ccg/runtime';
 import { QueueBackend } from '@ccg/tasks';
 import { testDatabaseUrl, testRedisUrl } from './services.js';
 import { http, type HttpResult } from './http.js';
@@ -107,28 +106,24 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       await worker?.close();
       await queues.close();
       await db.close();
-      await dropNamespace(baseUrl, schema, config, redisUrl);
+      await dropRedisKeys(config, redisUrl);
     },
   };
 }
 
-async function dropNamespace(baseUrl: string, schema: string, config: Config, redisUrl?: string): Promise<void> {
-  const c = new pg.Client({ connectionString: baseUrl });
-  await c.connect();
+/**
+ * Frees the test's Redis keys. Its Postgres schemas stay until the global teardown drops them:
+ * dropping a schema while another file runs Kysely's migrator (which introspects every schema)
+ * makes that migrator fail.
+ */
+async function dropRedisKeys(config: Config, redisUrl?: string): Promise<void> {
+  if (config.queueBackend !== 'redis' || !redisUrl) return;
+  const r = new Redis(redisUrl);
   try {
-    await c.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
-    await c.query(`DROP SCHEMA IF EXISTS ${queueSchemaName(config)} CASCADE`);
+    const keys = await r.keys(`{${config.queuePrefix}}:*`);
+    if (keys.length) await r.del(...keys);
   } finally {
-    await c.end();
-  }
-  if (config.queueBackend === 'redis' && redisUrl) {
-    const r = new Redis(redisUrl);
-    try {
-      const keys = await r.keys(`{${config.queuePrefix}}:*`);
-      if (keys.length) await r.del(...keys);
-    } finally {
-      r.disconnect();
-    }
+    r.disconnect();
   }
 }
 
