@@ -9,6 +9,7 @@ import { blockRoutes } from './routes/blocks.js';
 import { taskRoutes } from './routes/tasks.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
+import { policyRoutes } from './routes/policies.js';
 
 export interface AppOptions {
   bodyLimitBytes: number;
@@ -30,6 +31,7 @@ export function createApp(services: Services, opts: AppOptions): Express {
   app.use(blockRoutes(services.blocks));
   app.use(taskRoutes(services.tasks));
   app.use(adminRoutes(services.tasks));
+  app.use(policyRoutes(services.policy, services.policyAdmin));
 
   app.use((req, _res, next) => next(new NotFoundError(`no route ${req.method} ${req.path}`, { method: req.method, path: req.path })));
   app.use(errorHandler(opts.log));

@@ -33,6 +33,11 @@ export function idempotencyKey(req: Request): string | undefined {
   return key;
 }
 
+/** Who asked, for the pre-check and its decision log. */
+export function writeMeta(req: Request, res: Response): { actor: string | null; requestId: string | null } {
+  return { actor: actorOf(req), requestId: (res.locals.requestId as string | undefined) ?? null };
+}
+
 /** Who is calling; authentication (a later issue) replaces this with the key's owner. */
 export function actorOf(req: Request): string | null {
   return (req as Request & { actor?: string }).actor ?? null;

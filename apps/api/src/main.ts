@@ -1,5 +1,6 @@
 /** `npm run start:api`: the HTTP API only (production split; needs DATABASE_URL). */
 import { ConfigError, loadConfig } from '@ccg/config';
+import { createPolicySystem } from '@ccg/policy';
 import { createCatalogue, createQueues, openDatabase, runMain } from '@ccg/runtime';
 import { createApp } from './app.js';
 import { createServices } from './services.js';
@@ -10,11 +11,13 @@ await runMain('api', async (log) => {
   if (!config.encryptionKey) throw new ConfigError('KUBECONFIG_ENCRYPTION_KEY', 'is required when the API and workers run as separate processes (both must have the same key)');
   const database = await openDatabase(config, log, false);
   const queues = createQueues(config, database.url);
-  const services = createServices(database.handle.db, queues, createCatalogue(), config);
+  const policy = await createPolicySystem(database.url, config.policy, log.child({ component: 'policy' }));
+  const services = createServices(database.handle.db, queues, createCatalogue(), config, policy);
   const server = await listen(createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log }), config.port, config.host);
   log.info({ port: config.port, queue_backend: queues.name }, 'API listening');
   return async () => {
     await new Promise((r) => server.close(r));
+    await policy.close();
     await queues.close();
     await database.close();
   };

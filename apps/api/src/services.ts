@@ -3,6 +3,8 @@ import type { Config } from '@ccg/config';
 import { BlockRepository, ClusterRepository, TaskRepository, type Database } from '@ccg/db';
 import { BlockService, ClusterService } from '@ccg/registry';
 import { TaskService, type QueueBackend, type TaskCatalogue } from '@ccg/tasks';
+import type { PolicySystem } from '@ccg/policy';
+import { PolicyAdmin } from './policy-admin.js';
 
 export interface Services {
   db: Kysely<Database>;
@@ -10,14 +12,19 @@ export interface Services {
   clusters: ClusterService;
   blocks: BlockService;
   tasks: TaskService;
+  policy: PolicySystem;
+  policyAdmin: PolicyAdmin;
 }
 
-export function createServices(db: Kysely<Database>, queues: QueueBackend, catalogue: TaskCatalogue, config: Config): Services {
+export function createServices(db: Kysely<Database>, queues: QueueBackend, catalogue: TaskCatalogue, config: Config, policy: PolicySystem): Services {
+  const blockRepo = new BlockRepository(db);
   return {
     db,
     queues,
-    clusters: new ClusterService(new ClusterRepository(db)),
-    blocks: new BlockService(new BlockRepository(db)),
+    policy,
+    policyAdmin: new PolicyAdmin(policy, config.policy.timeoutMs),
+    clusters: new ClusterService(new ClusterRepository(db), blockRepo, policy.gate),
+    blocks: new BlockService(blockRepo),
     tasks: new TaskService(new TaskRepository(db), catalogue, queues, {
       encryptionKey: config.encryptionKey,
       attempts: config.worker.attempts,

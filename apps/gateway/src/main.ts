@@ -5,6 +5,7 @@
 import { loadConfig } from '@ccg/config';
 import { createApp, createServices, listen } from '@ccg/api';
 import { startWorker } from '@ccg/worker';
+import { createPolicySystem } from '@ccg/policy';
 import { createCatalogue, createQueues, ensureEncryptionKey, openDatabase, runMain } from '@ccg/runtime';
 
 await runMain('gateway', async (log) => {
@@ -14,7 +15,8 @@ await runMain('gateway', async (log) => {
   const database = await openDatabase(config, log, true);
   const queues = createQueues(config, database.url);
   const catalogue = createCatalogue();
-  const services = createServices(database.handle.db, queues, catalogue, withKey);
+  const policy = await createPolicySystem(database.url, config.policy, log.child({ component: 'policy' }));
+  const services = createServices(database.handle.db, queues, catalogue, withKey, policy);
   const worker = startWorker(database.handle.db, queues, catalogue, withKey, log, encryptionKey);
   const server = await listen(createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log }), config.port, config.host);
   log.info(
@@ -24,6 +26,7 @@ await runMain('gateway', async (log) => {
   return async () => {
     await new Promise((r) => server.close(r));
     await worker.close();
+    await policy.close();
     await queues.close();
     await database.close();
   };

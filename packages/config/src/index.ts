@@ -9,6 +9,8 @@ export class ConfigError extends Error {
   }
 }
 
+import { actionMapSchema, validate, type JsonObject } from '@ccg/contracts';
+
 export type QueueBackend = 'redis' | 'postgres';
 
 export interface Config {
@@ -41,6 +43,17 @@ export interface Config {
     pendingGraceMs: number;
   };
   taskRetentionMs: number;
+  policy: {
+    /** The spec's CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP: action -> rule URI or options. */
+    actionsMap: JsonObject;
+    /** Default per-evaluation time limit. */
+    timeoutMs: number;
+    jsMemoryLimitBytes: number;
+    /** Worker threads running JS rules (QuickJS blocks the thread it runs on). */
+    jsThreads: number;
+    pythonWorkers: number;
+    pythonPath: string;
+  };
 }
 
 type Env = Record<string, string | undefined>;
@@ -100,6 +113,22 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
   return raw as T;
 }
 
+function actionsMap(env: Env, name: string): JsonObject {
+  const raw = str(env, name);
+  if (raw === undefined) return {};
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError(name, `is not valid JSON (${(err as Error).message})`);
+  }
+  try {
+    return validate<JsonObject>(actionMapSchema(false), parsed, name);
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message.replace(/^invalid [A-Z_]+: /, 'is invalid: '));
+  }
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env = process.env): Config {
@@ -130,5 +159,13 @@ export function loadConfig(env: Env = process.env): Config {
       pendingGraceMs: int(env, 'RECONCILE_PENDING_GRACE_MS', 60_000, 0, 86_400_000),
     },
     taskRetentionMs: int(env, 'TASK_RETENTION_HOURS', 24 * 7, 1, 24 * 3650) * 3_600_000,
+    policy: {
+      actionsMap: actionsMap(env, 'CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP'),
+      timeoutMs: int(env, 'POLICY_TIMEOUT_MS', 1_000, 1, 60_000),
+      jsMemoryLimitBytes: int(env, 'POLICY_JS_MEMORY_MB', 32, 4, 1024) * 1024 * 1024,
+      jsThreads: int(env, 'POLICY_JS_THREADS', 2, 1, 64),
+      pythonWorkers: int(env, 'POLICY_PYTHON_WORKERS', 2, 1, 64),
+      pythonPath: str(env, 'POLICY_PYTHON') ?? 'python3',
+    },
   };
 }

@@ -12,6 +12,11 @@ describe('loadConfig', () => {
     expect(c.taskRetentionMs).toBe(7 * 24 * 3600 * 1000);
   });
 
+  it('parses the spec sample actions map, strings and option objects', () => {
+    const map = { add_node: 'aiosv1.policies.cluster-controller-gateway.add-node:v0.0.1-stable', remove_node: { policyRuleURI: 'a.b:v1', mode: 'audit', failurePolicy: 'open', timeoutMs: 200 } };
+    expect(loadConfig({ CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP: JSON.stringify(map) }).policy.actionsMap).toEqual(map);
+  });
+
   it('REDIS_URL selects the Redis queue backend', () => {
     expect(loadConfig({ REDIS_URL: 'redis://localhost:6379' }).queueBackend).toBe('redis');
   });
@@ -35,6 +40,11 @@ describe('loadConfig', () => {
     ['JOB_LOCK_DURATION_MS', '1.5'],
     ['QUEUE_PREFIX', 'has space'],
     ['TASK_RETENTION_HOURS', '-1'],
+    ['CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP', '{"add_node": '],
+    ['CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP', '{"add_nodes": "a:v1"}'],
+    ['CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP', '{"add_node": {"policyRuleURI": "a:v1", "mode": "sometimes"}}'],
+    ['CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP', '{"add_node": ""}'],
+    ['POLICY_TIMEOUT_MS', '0'],
   ])('a bad %s (%s) is refused with a message naming it', (name, value) => {
     let err: unknown;
     try {

@@ -57,3 +57,17 @@ export class UnavailableError extends GatewayError {
     super(503, 'SERVICE_UNAVAILABLE', message, details, { 'Retry-After': String(retryAfterSeconds) });
   }
 }
+
+/** 403: a pre-check policy rule refused the action; `details.reason` is the rule's input_data. */
+export class PrecheckDeniedError extends GatewayError {
+  constructor(action: string, ruleUri: string, reason: unknown) {
+    super(403, 'PRECHECK_DENIED', `pre-check policy ${ruleUri} denied ${action}`, { action, policy_rule_uri: ruleUri, reason });
+  }
+}
+
+/** 503: the pre-check could not be evaluated and the action's failure policy is closed. */
+export class PrecheckUnavailableError extends GatewayError {
+  constructor(action: string, ruleUri: string, cause: string) {
+    super(503, 'PRECHECK_UNAVAILABLE', `pre-check policy ${ruleUri} for ${action} could not be evaluated: ${cause}`, { action, policy_rule_uri: ruleUri, cause }, { 'Retry-After': '5' });
+  }
+}

@@ -59,12 +59,80 @@ export interface TaskStepsTable {
   finished_at: NullableTimestamp;
 }
 
+export interface PoliciesTable {
+  uri: string;
+  runtime: string;
+  code: string;
+  code_sha256: string;
+  /** 'source' (text as sent) or 'archive' (code/function.py taken from an AIOS archive). */
+  packaging: string;
+  description: string | null;
+  settings: Json;
+  parameters: Json;
+  actor: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export interface PolicyContextTable {
+  uri: string;
+  key: string;
+  value: ColumnType<unknown, string, string>;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface PrecheckMapTable {
+  scope: string;
+  action: string;
+  entry: ColumnType<JsonObject | null, string | null, string | null>;
+  actor: string | null;
+  updated_at: DefaultedTimestamp;
+}
+
+export interface PrecheckMapHistoryTable {
+  id: Generated<number>;
+  scope: string;
+  changes: Json;
+  actor: string | null;
+  request_id: string | null;
+  created_at: DefaultedTimestamp;
+}
+
+export interface PrecheckDecisionsTable {
+  id: Generated<number>;
+  created_at: DefaultedTimestamp;
+  action: string;
+  scope: string;
+  rule_uri: string;
+  code_sha256: string | null;
+  mode: string;
+  outcome: string;
+  reason: ColumnType<unknown, string | null, string | null>;
+  input_changed: boolean;
+  input_diff: ColumnType<unknown, string | null, string | null>;
+  latency_ms: number;
+  actor: string | null;
+  request_id: string | null;
+  task_id: string | null;
+  cluster_id: string | null;
+}
+
 export interface Database {
   clusters: ClustersTable;
   blocks: BlocksTable;
   tasks: TasksTable;
   task_steps: TaskStepsTable;
+  policies: PoliciesTable;
+  policy_context: PolicyContextTable;
+  precheck_map: PrecheckMapTable;
+  precheck_map_history: PrecheckMapHistoryTable;
+  precheck_decisions: PrecheckDecisionsTable;
 }
+
+export type PolicyRow = Selectable<PoliciesTable>;
+export type PrecheckMapRow = Selectable<PrecheckMapTable>;
+export type PrecheckDecisionRow = Selectable<PrecheckDecisionsTable>;
+export type NewPrecheckDecision = Insertable<PrecheckDecisionsTable>;
+export type PrecheckMapHistoryRow = Selectable<PrecheckMapHistoryTable>;
 
 export type ClusterRow = Selectable<ClustersTable>;
 export type BlockRow = Selectable<BlocksTable>;

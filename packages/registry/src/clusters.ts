@@ -1,7 +1,7 @@
 import { clusterSchema, clusterUpdateSchema, InputError, validate, type Json, type JsonObject, type Page } from '@ccg/contracts';
-import type { ClusterRepository, ClusterRow, PageRequest } from '@ccg/db';
+import type { BlockRepository, ClusterRepository, ClusterRow, PageRequest } from '@ccg/db';
 import { applyDottedUpdate } from './dotted-path.js';
-import { allowAll, type PrecheckGate } from './gate.js';
+import { allowAll, type PrecheckGate, type WriteMeta } from './gate.js';
 
 /** Fields the gateway keeps itself; clients read them but cannot write them. */
 const MANAGED_FIELDS = ['version', 'created_at', 'updated_at'] as const;
@@ -39,12 +39,14 @@ function validateCluster(doc: unknown): JsonObject {
 export class ClusterService {
   constructor(
     private readonly repo: ClusterRepository,
+    private readonly blocks?: BlockRepository,
     private readonly gate: PrecheckGate = allowAll,
   ) {}
 
-  async create(body: unknown, actor?: string | null): Promise<ClusterView> {
+  /** add_cluster pre-check input: `{cluster_data}`; the rule's cluster_data is what gets stored. */
+  async create(body: unknown, meta: WriteMeta = {}): Promise<ClusterView> {
     const doc = withoutManaged(validateCluster(body));
-    const { cluster_data } = await this.gate.check('add_cluster', { cluster_data: doc }, actor);
+    const { cluster_data } = await this.gate.check('add_cluster', { cluster_data: doc }, { ...meta, clusterId: doc.id as string });
     const checked = withoutManaged(validateCluster(cluster_data));
     return toClusterView(await this.repo.insert(checked.id as string, checked));
   }
@@ -58,8 +60,11 @@ export class ClusterService {
     return { items: p.items.map(toClusterView), next_cursor: p.next_cursor };
   }
 
-  /** Applies dotted-path updates; the result must still be a valid cluster entry with the same id. */
-  async update(id: string, body: unknown, expectedVersion?: number, actor?: string | null): Promise<ClusterView> {
+  /**
+   * Applies dotted-path updates; the result must still be a valid cluster entry with the same id.
+   * update_cluster pre-check input: `{cluster_data}` as the cluster would be after the update.
+   */
+  async update(id: string, body: unknown, expectedVersion?: number, meta: WriteMeta = {}): Promise<ClusterView> {
     const updates = validate<Record<string, Json>>(clusterUpdateSchema, body, 'body');
     for (const key of Object.keys(updates)) {
       const top = key.split('.')[0];
@@ -74,7 +79,7 @@ export class ClusterService {
       id,
       async (current) => {
         const next = validateCluster(applyDottedUpdate(current, updates));
-        const { cluster_data } = await this.gate.check('update_cluster', { cluster_data: next }, actor);
+        const { cluster_data } = await this.gate.check('update_cluster', { cluster_data: next }, { ...meta, clusterId: id });
         const checked = validateCluster(cluster_data);
         if (checked.id !== id) throw new InputError('invalid body: id cannot change', { field: 'id' });
         return withoutManaged(checked);
@@ -84,9 +89,14 @@ export class ClusterService {
     return toClusterView(row);
   }
 
-  async remove(id: string, expectedVersion?: number, actor?: string | null): Promise<ClusterView> {
+  /**
+   * remove_cluster pre-check input: `{cluster_data, cluster_metrics, cluster_blocks}`; metrics are
+   * null until the metrics store exists, blocks are the ids the blocks registry places on it.
+   */
+  async remove(id: string, expectedVersion?: number, meta: WriteMeta = {}): Promise<ClusterView> {
     const current = await this.repo.get(id);
-    await this.gate.check('remove_cluster', { cluster_data: toClusterView(current) as JsonObject }, actor);
+    const blockIds = this.blocks ? await this.blocks.idsOnCluster(id) : [];
+    await this.gate.check('remove_cluster', { cluster_data: toClusterView(current) as JsonObject, cluster_metrics: null, cluster_blocks: blockIds }, { ...meta, clusterId: id });
     return toClusterView(await this.repo.delete(id, expectedVersion));
   }
 }

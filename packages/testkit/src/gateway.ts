@@ -11,6 +11,7 @@ import { createApp, createServices, listen, type Services } from '@ccg/api';
 import { startWorker, type WorkerHandle } from '@ccg/worker';
 import { createCatalogue, queueConnection } from '@ccg/runtime';
 import { QueueBackend } from '@ccg/tasks';
+import { createPolicySystem, type PolicySystem } from '@ccg/policy';
 import { testDatabaseUrl, testRedisUrl } from './services.js';
 import { http, type HttpResult } from './http.js';
 
@@ -27,6 +28,8 @@ export interface TestGatewayOptions {
   worker?: boolean;
   /** Extra environment for the gateway's config (e.g. short lock timings). */
   env?: Record<string, string>;
+  /** Run as another replica of this gateway: same database schema, queue and key (a restart, or a second API process). */
+  replicaOf?: TestGateway;
 }
 
 export interface TestGateway {
@@ -37,6 +40,7 @@ export interface TestGateway {
   schema: string;
   db: DbHandle;
   services: Services;
+  policy: PolicySystem;
   queues: QueueBackend;
   worker?: WorkerHandle;
   request<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult<T>>;
@@ -66,7 +70,7 @@ export function repoRoot(): string {
  */
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const backend = opts.backend ?? 'postgres';
-  const id = randomBytes(5).toString('hex');
+  const id = opts.replicaOf ? opts.replicaOf.schema.slice(2) : randomBytes(5).toString('hex');
   const schema = `t_${id}`;
   const baseUrl = testDatabaseUrl();
   const redisUrl = testRedisUrl();
@@ -74,10 +78,11 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const env: Record<string, string> = {
     DATABASE_URL: withSearchPath(baseUrl, schema),
     QUEUE_PREFIX: `t_${id}`,
-    KUBECONFIG_ENCRYPTION_KEY: randomBytes(32).toString('hex'),
+    KUBECONFIG_ENCRYPTION_KEY: opts.replicaOf?.env.KUBECONFIG_ENCRYPTION_KEY ?? randomBytes(32).toString('hex'),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RECONCILE_INTERVAL_MS: '3600000',
     ...(backend === 'redis' ? { REDIS_URL: redisUrl! } : {}),
+    ...opts.replicaOf?.env,
     ...opts.env,
   };
   const config = loadConfig(env);
@@ -86,7 +91,8 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   await migrateToLatest(db.db);
   const queues = new QueueBackend(queueConnection(config, baseUrl));
   const catalogue = createCatalogue();
-  const services = createServices(db.db, queues, catalogue, config);
+  const policy = await createPolicySystem(env.DATABASE_URL, config.policy, log);
+  const services = createServices(db.db, queues, catalogue, config, policy);
   const worker = opts.worker === false ? undefined : startWorker(db.db, queues, catalogue, config, log);
   const server: Server = await listen(createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log }), 0, '127.0.0.1');
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
@@ -97,6 +103,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     schema,
     db,
     services,
+    policy,
     queues,
     worker,
     request: (method, p, body, headers) => http(url, method, p, body, headers),
@@ -104,6 +111,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
       await worker?.close();
+      await policy.close();
       await queues.close();
       await db.close();
       await dropRedisKeys(config, redisUrl);

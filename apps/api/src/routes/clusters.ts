@@ -2,14 +2,14 @@ import { Router } from 'express';
 import { listQuerySchema, validate } from '@ccg/contracts';
 import { parseLimit } from '@ccg/db';
 import { etagOf, parseIfMatch, type ClusterService } from '@ccg/registry';
-import { actorOf, ok, param, queryStrings, route } from '../http.js';
+import { ok, param, queryStrings, route, writeMeta } from '../http.js';
 
 /** The spec's §1 cluster registry routes, kept as written (PUT as well as PATCH for update). */
 export function clusterRoutes(clusters: ClusterService): Router {
   const r = Router();
 
   r.post('/clusters/create', route(async (req, res) => {
-    const view = await clusters.create(req.body, actorOf(req));
+    const view = await clusters.create(req.body, writeMeta(req, res));
     res.set('ETag', etagOf(view.version));
     ok(res, view);
   }));
@@ -26,7 +26,7 @@ export function clusterRoutes(clusters: ClusterService): Router {
   }));
 
   const update = route(async (req, res) => {
-    const view = await clusters.update(param(req, 'id'), req.body, parseIfMatch(req.get('If-Match')), actorOf(req));
+    const view = await clusters.update(param(req, 'id'), req.body, parseIfMatch(req.get('If-Match')), writeMeta(req, res));
     res.set('ETag', etagOf(view.version));
     ok(res, view);
   });
@@ -34,7 +34,7 @@ export function clusterRoutes(clusters: ClusterService): Router {
   r.put('/clusters/update/:id', update);
 
   r.delete('/clusters/delete/:id', route(async (req, res) => {
-    const view = await clusters.remove(param(req, 'id'), parseIfMatch(req.get('If-Match')), actorOf(req));
+    const view = await clusters.remove(param(req, 'id'), parseIfMatch(req.get('If-Match')), writeMeta(req, res));
     ok(res, { message: 'Cluster deleted', id: view.id, version: view.version });
   }));
 

@@ -31,6 +31,11 @@ export class BlockRepository {
     return row;
   }
 
+  async idsOnCluster(clusterId: string): Promise<string[]> {
+    const rows = await this.db.selectFrom('blocks').select('id').where('cluster_id', '=', clusterId).where('status', '!=', 'removed').orderBy('id').execute();
+    return rows.map((r) => r.id);
+  }
+
   async list(filter: BlockFilter, page: PageRequest): Promise<Page<BlockRow>> {
     const after = decodeCursor(page.cursor, 1);
     let q = this.db.selectFrom('blocks').selectAll().orderBy('id').limit(page.limit + 1);

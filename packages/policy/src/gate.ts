@@ -1,0 +1,82 @@
+import { createPatch } from 'rfc6902';
+import { PrecheckDeniedError, PrecheckUnavailableError, type PrecheckAction } from '@ccg/contracts';
+import type { ActionMap } from './action-map.js';
+import type { PolicyEngine } from './engine.js';
+import type { PolicyRegistry } from './registry.js';
+import { PolicyTimeoutError } from './runtime.js';
+import { redact, type DecisionLog } from './decision-log.js';
+
+export interface PrecheckMeta {
+  actor?: string | null;
+  requestId?: string | null;
+  taskId?: string | null;
+  /** The cluster the action concerns: selects that cluster's map over the global one. */
+  clusterId?: string | null;
+}
+
+type Outcome = 'allowed' | 'denied' | 'error' | 'timeout';
+
+/**
+ * precheck(action, input): the one gate in front of every write. No map entry: no check. Otherwise
+ * the rule runs; `allowed: false` is a 403 with the rule's input_data as the reason, `allowed: true`
+ * continues with the returned input_data. In audit mode the result is logged and never acts.
+ * When the rule cannot run, the action's failure policy decides (closed: 503, open: proceed).
+ */
+export class PrecheckGate {
+  constructor(
+    private readonly map: ActionMap,
+    private readonly registry: PolicyRegistry,
+    private readonly engine: PolicyEngine,
+    private readonly decisions: DecisionLog,
+    private readonly defaultTimeoutMs: number,
+  ) {}
+
+  async check<T>(action: string, input: T, meta: PrecheckMeta = {}): Promise<T> {
+    const entry = await this.map.entryFor(action as PrecheckAction, meta.clusterId ?? undefined);
+    if (!entry) return input;
+    const started = process.hrtime.bigint();
+    const uri = entry.policyRuleURI;
+    let outcome: Outcome;
+    let reason: unknown = null;
+    let result: T = input;
+    let codeSha: string | null = null;
+    try {
+      const rule = await this.registry.resolve(uri);
+      if (!rule) throw new Error(`policy rule ${uri} is not registered`);
+      codeSha = rule.sha256;
+      const { output } = await this.engine.evaluate(rule, { parameters: entry.parameters, settings: entry.settings, input, timeoutMs: entry.timeoutMs ?? this.defaultTimeoutMs });
+      if (!output || typeof output !== 'object' || typeof (output as { allowed?: unknown }).allowed !== 'boolean') {
+        throw new Error('the rule did not return {allowed: boolean, input_data}');
+      }
+      const o = output as { allowed: boolean; input_data?: unknown };
+      outcome = o.allowed ? 'allowed' : 'denied';
+      if (o.allowed) result = ('input_data' in o ? o.input_data : input) as T;
+      else reason = o.input_data ?? null;
+    } catch (err) {
+      outcome = err instanceof PolicyTimeoutError ? 'timeout' : 'error';
+      reason = (err as Error).message;
+    }
+    const diff = outcome === 'allowed' ? createPatch(input, result) : [];
+    this.decisions.record({
+      action,
+      scope: meta.clusterId ?? '',
+      rule_uri: uri,
+      code_sha256: codeSha,
+      mode: entry.mode,
+      outcome,
+      reason: reason === null ? null : JSON.stringify(redact(reason)),
+      input_changed: diff.length > 0,
+      input_diff: diff.length ? JSON.stringify(redact(diff)) : null,
+      latency_ms: Number(process.hrtime.bigint() - started) / 1e6,
+      actor: meta.actor ?? null,
+      request_id: meta.requestId ?? null,
+      task_id: meta.taskId ?? null,
+      cluster_id: meta.clusterId ?? null,
+    });
+    if (entry.mode === 'audit') return input;
+    if (outcome === 'allowed') return result;
+    if (outcome === 'denied') throw new PrecheckDeniedError(action, uri, reason);
+    if (entry.failurePolicy === 'open') return input;
+    throw new PrecheckUnavailableError(action, uri, String(reason));
+  }
+}
