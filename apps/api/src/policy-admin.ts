@@ -13,7 +13,7 @@ export class PolicyAdmin {
   async describeMap(clusterId?: string) {
     const map = await this.policy.actionMap.load(clusterId);
     const entries = Object.entries(map);
-    const resolved = await Promise.all(entries.map(async ([, e]) => Boolean(await this.policy.registry.resolve(e!.entry.policyRuleURI))));
+    const resolved = await Promise.all(entries.map(([, e]) => this.policy.registry.resolve(e!.entry.policyRuleURI).then(Boolean, () => false)));
     return {
       cluster_id: clusterId ?? null,
       map: Object.fromEntries(entries.map(([a, e]) => [a, compactEntry(e!.entry)])),

@@ -398,3 +398,42 @@ describe('the policy registry', () => {
     expect((await gw.request('POST', `/policies/${ALLOW_ALL}/eval`, {})).status).toBe(400);
   });
 });
+
+describe('rules from the AIOS policies system (POLICY_DB_URL)', () => {
+  let gw: TestGateway;
+  let system: Server;
+  let requests: string[];
+  beforeAll(async () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'ccg-aios-'));
+    execFileSync('python3', ['-c', `import zipfile,sys\nz=zipfile.ZipFile(sys.argv[1],'w')\nz.writestr('code/function.py', sys.argv[2])\nz.close()`, path.join(dir, 'rule.zip'), PY_TAGGER]);
+    const archive = readFileSync(path.join(dir, 'rule.zip'));
+    requests = [];
+    system = createServer((req, res) => {
+      requests.push(req.url ?? '');
+      const port = (system.address() as { port: number }).port;
+      if (req.url === '/policy/aios.tagger:v1-stable') {
+        res.setHeader('content-type', 'application/json');
+        return res.end(JSON.stringify({ success: true, data: { policy_rule_uri: 'aios.tagger:v1-stable', code: `http://127.0.0.1:${port}/assets/rule.zip`, policy_parameters: { tag: 'from-aios' }, policy_settings: {} } }));
+      }
+      if (req.url === '/assets/rule.zip') return res.end(archive);
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ success: false, message: 'Policy not found.' }));
+    });
+    await new Promise<void>((r) => system.listen(0, '127.0.0.1', () => r()));
+    gw = await startTestGateway({ worker: false, env: { POLICY_DB_URL: `http://127.0.0.1:${(system.address() as { port: number }).port}` } });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await new Promise((r) => system.close(r));
+  });
+
+  it('a URI not registered here resolves in the policies system, and its archive runs', async () => {
+    await gw.request('POST', '/clusters/create', sampleCluster('aios-upd'));
+    const map = await setMap(gw, { update_cluster: 'aios.tagger:v1-stable', add_node: 'aios.missing:v1' });
+    expect(map.unresolved).toEqual(['aios.missing:v1']);
+    const res = await gw.request('PATCH', '/clusters/update/aios-upd', { reputation: 3 });
+    expect(res.status).toBe(200);
+    expect(res.body.data.tags).toContain('from-aios');
+    expect(requests).toContain('/assets/rule.zip');
+  });
+});

@@ -53,6 +53,8 @@ export interface Config {
     jsThreads: number;
     pythonWorkers: number;
     pythonPath: string;
+    /** The AIOS policies system, for rule URIs not registered in the gateway. */
+    policyDbUrl?: string;
   };
 }
 
@@ -166,6 +168,7 @@ export function loadConfig(env: Env = process.env): Config {
       jsThreads: int(env, 'POLICY_JS_THREADS', 2, 1, 64),
       pythonWorkers: int(env, 'POLICY_PYTHON_WORKERS', 2, 1, 64),
       pythonPath: str(env, 'POLICY_PYTHON') ?? 'python3',
+      policyDbUrl: url(env, 'POLICY_DB_URL', ['http:', 'https:']),
     },
   };
 }

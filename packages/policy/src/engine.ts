@@ -43,7 +43,7 @@ export class PolicyEngine {
       rule: { ...rule, sha256: instanceKey, settings, parameters },
       parameters,
       input: opts.input,
-      context: structuredClone(before),
+      context: Object.keys(before).length ? structuredClone(before) : {},
       timeoutMs: opts.timeoutMs,
     });
     if (!opts.scratchContext) await this.saveContext(rule.uri, before, result.context ?? {});

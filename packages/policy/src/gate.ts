@@ -56,7 +56,13 @@ export class PrecheckGate {
       outcome = err instanceof PolicyTimeoutError ? 'timeout' : 'error';
       reason = (err as Error).message;
     }
-    const diff = outcome === 'allowed' ? createPatch(input, result) : [];
+    // Most rules return their input unchanged: compare serialisations before computing a patch,
+    // and keep the caller's own object so it need not be validated again.
+    let diff: ReturnType<typeof createPatch> = [];
+    if (outcome === 'allowed' && result !== input) {
+      if (JSON.stringify(result) === JSON.stringify(input)) result = input;
+      else diff = createPatch(input, result);
+    }
     this.decisions.record({
       action,
       scope: meta.clusterId ?? '',

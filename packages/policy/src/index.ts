@@ -7,3 +7,4 @@ export * from './gate.js';
 export * from './decision-log.js';
 export * from './remote.js';
 export * from './system.js';
+export * from './aios-policies.js';

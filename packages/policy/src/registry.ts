@@ -75,6 +75,8 @@ export class PolicyRegistry {
     private readonly extractor: ArchiveExtractor,
     private readonly usedByMap: (uri: string) => Promise<boolean>,
     private readonly removed: (uri: string) => Promise<void> = async () => undefined,
+    /** The AIOS policies system, asked for URIs not registered here (POLICY_DB_URL). */
+    private readonly aios?: { fetch(uri: string): Promise<PolicyRule | undefined> },
   ) {}
 
   /** Turns the request into the stored code: source text, an AIOS archive's function.py, or remote settings. */
@@ -116,16 +118,18 @@ export class PolicyRegistry {
     return { policy: toPolicyView(row), created };
   }
 
-  /** The rule behind a URI (built-ins first), or undefined when nothing is registered under it. */
+  /**
+   * The rule behind a URI: built-ins, then this registry, then the AIOS policies system when one
+   * is configured; undefined when none has it (an unreachable policies system throws).
+   */
   async resolve(uri: string): Promise<PolicyRule | undefined> {
     const b = builtinRule(uri);
     if (b) return b;
     const cached = this.cache.get(uri);
     if (cached) return cached;
     const row = await this.repo.find(uri);
-    if (!row) return undefined;
-    const rule = rowToRule(row);
-    this.cache.set(uri, rule);
+    const rule = row ? rowToRule(row) : await this.aios?.fetch(uri);
+    if (rule) this.cache.set(uri, rule);
     return rule;
   }
 

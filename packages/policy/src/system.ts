@@ -7,6 +7,7 @@ import { PolicyEngine } from './engine.js';
 import { PrecheckGate } from './gate.js';
 import { PolicyRegistry } from './registry.js';
 import { RemoteRuntime } from './remote.js';
+import { AiosPolicySource } from './aios-policies.js';
 import { JsThreadPool } from './runtimes/js-pool.js';
 import { PythonRuntime } from './runtimes/python.js';
 
@@ -40,7 +41,7 @@ export async function createPolicySystem(connectionString: string, config: Confi
   const runtimes = { js: new JsThreadPool({ memoryLimitBytes: config.jsMemoryLimitBytes, threads: config.jsThreads }), python, remote: new RemoteRuntime() };
   const mapRepo = new PrecheckMapRepository(db);
   const actionMap = new ActionMap(config.actionsMap, mapRepo, cacheEnabled, () => publish('map'));
-  const registry = new PolicyRegistry(new PolicyRepository(db), python, async (uri) => (await actionMap.urisInUse()).has(uri), (uri) => publish(`rule:${uri}`));
+  const registry = new PolicyRegistry(new PolicyRepository(db), python, async (uri) => (await actionMap.urisInUse()).has(uri), (uri) => publish(`rule:${uri}`), config.policyDbUrl ? new AiosPolicySource(config.policyDbUrl, python) : undefined);
   const engine = new PolicyEngine(runtimes, new PolicyContextRepository(db), cacheEnabled, (uri) => publish(`ctx:${uri}`));
   const decisionRepo = new DecisionRepository(db);
   const decisions = new DecisionLog(decisionRepo, log);

@@ -46,9 +46,10 @@ export class ClusterService {
   /** add_cluster pre-check input: `{cluster_data}`; the rule's cluster_data is what gets stored. */
   async create(body: unknown, meta: WriteMeta = {}): Promise<ClusterView> {
     const doc = withoutManaged(validateCluster(body));
-    const { cluster_data } = await this.gate.check('add_cluster', { cluster_data: doc }, { ...meta, clusterId: doc.id as string });
-    const checked = withoutManaged(validateCluster(cluster_data));
-    return toClusterView(await this.repo.insert(checked.id as string, checked));
+    const input = { cluster_data: doc };
+    const checked = await this.gate.check('add_cluster', input, { ...meta, clusterId: doc.id as string });
+    if (checked !== input) checked.cluster_data = withoutManaged(validateCluster(checked.cluster_data));
+    return toClusterView(await this.repo.insert(checked.cluster_data.id as string, checked.cluster_data));
   }
 
   async read(id: string): Promise<ClusterView> {
@@ -79,10 +80,12 @@ export class ClusterService {
       id,
       async (current) => {
         const next = validateCluster(applyDottedUpdate(current, updates));
-        const { cluster_data } = await this.gate.check('update_cluster', { cluster_data: next }, { ...meta, clusterId: id });
-        const checked = validateCluster(cluster_data);
-        if (checked.id !== id) throw new InputError('invalid body: id cannot change', { field: 'id' });
-        return withoutManaged(checked);
+        const input = { cluster_data: next };
+        const checked = await this.gate.check('update_cluster', input, { ...meta, clusterId: id });
+        // A rule that rewrote the cluster must still leave a valid entry.
+        const checkedCluster = checked === input ? next : validateCluster(checked.cluster_data);
+        if (checkedCluster.id !== id) throw new InputError('invalid body: id cannot change', { field: 'id' });
+        return withoutManaged(checkedCluster);
       },
       expectedVersion,
     );

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PolicyRuntimeError, PolicyTimeoutError, type EvalRequest, type EvalResult, type PolicyRuntime } from '../runtime.js';
+import { unpackEvaluation } from './js.js';
 
 export interface JsThreadPoolOptions {
   /** @defaultValue 2 */
@@ -60,13 +61,17 @@ export class JsThreadPool implements PolicyRuntime {
     const worker = new Worker(threadEntry(), { workerData: { memoryLimitBytes: this.opts.memoryLimitBytes }, execArgv: [] });
     worker.unref();
     const slot: Slot = { worker, pending: new Map() };
-    worker.on('message', (msg: { id: number; ok: boolean; result?: EvalResult; name?: string; message?: string }) => {
+    worker.on('message', (msg: { id: number; ok: boolean; packed?: string; name?: string; message?: string }) => {
       const p = slot.pending.get(msg.id);
       if (!p) return;
       slot.pending.delete(msg.id);
       clearTimeout(p.timer);
-      if (msg.ok) p.resolve(msg.result!);
-      else p.reject(rebuild(p.req, msg.name, msg.message));
+      if (!msg.ok) return p.reject(rebuild(p.req, msg.name, msg.message));
+      try {
+        p.resolve(unpackEvaluation(p.req.rule.uri, msg.packed!));
+      } catch (err) {
+        p.reject(err as Error);
+      }
     });
     const fail = (why: string) => this.replace(i, slot, (req) => new PolicyRuntimeError(req.rule.uri, why));
     worker.on('error', (err) => fail(`sandbox thread failed: ${err.message}`));
@@ -97,8 +102,15 @@ export class JsThreadPool implements PolicyRuntime {
         () => this.replace(i, slot, (r) => (r === req ? new PolicyTimeoutError(r.rule.uri, r.timeoutMs) : new PolicyRuntimeError(r.rule.uri, 'sandbox thread replaced after another rule overran'))),
         req.timeoutMs + (this.opts.graceMs ?? 1_000),
       );
+      let args: string;
+      try {
+        args = JSON.stringify([req.parameters, req.input, req.context]);
+      } catch (err) {
+        clearTimeout(timer);
+        return reject(new PolicyRuntimeError(req.rule.uri, `input is not JSON: ${(err as Error).message}`));
+      }
       slot.pending.set(id, { resolve, reject, timer, req });
-      slot.worker.postMessage({ id, req });
+      slot.worker.postMessage({ id, rule: req.rule, args, timeoutMs: req.timeoutMs });
     });
   }
 

@@ -199,6 +199,21 @@ function isPolicyError(err: unknown): boolean {
   return err instanceof PolicyTimeoutError || err instanceof PolicyRuntimeError;
 }
 
+/** Turns the packed `[output, context]` text of an evaluation into its result, or its error. */
+export function unpackEvaluation(uri: string, packed: string): EvalResult {
+  if (packed === NOTHING) throw new PolicyRuntimeError(uri, 'eval returned nothing');
+  if (packed === NEVER_SETTLED) throw new PolicyRuntimeError(uri, 'eval returned a promise that never settled');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(packed);
+  } catch {
+    throw new PolicyRuntimeError(uri, 'eval output or context is not JSON');
+  }
+  const [output, context] = parsed as [unknown, unknown];
+  if (!isJsonObject(context)) throw new PolicyRuntimeError(uri, 'the context is no longer a JSON object');
+  return { output, context };
+}
+
 export class JsRuntime implements PolicyRuntime {
   readonly name = 'js' as const;
   private readonly memoryLimitBytes: number;
@@ -213,17 +228,25 @@ export class JsRuntime implements PolicyRuntime {
   }
 
   async evaluate(req: EvalRequest): Promise<EvalResult> {
+    const args = this.serialise(req.rule.uri, [req.parameters, req.input, req.context]);
+    return this.unpack(req.rule.uri, await this.evaluatePacked(req.rule, args, req.timeoutMs));
+  }
+
+  /**
+   * The same with JSON text in and out: `args` is `[parameters, input, context]`, the result is
+   * `[output, context]` (or a marker that `unpack` turns into an error). The thread pool uses it so
+   * only strings cross threads.
+   */
+  async evaluatePacked(rule: PolicyRule, args: string, timeoutMs: number): Promise<string> {
     // Taken first so that loading and constructing a cold rule count toward its time limit.
-    const deadline = Date.now() + req.timeoutMs;
-    const { rule } = req;
-    const args = this.serialise(rule.uri, [req.parameters, req.input, req.context]);
-    const sandbox = this.sandboxes.get(ruleKey(rule)) ?? (await this.start(rule, deadline, req.timeoutMs));
-    const packed = this.guard(sandbox, () => {
-      sandbox.arm(deadline, req.timeoutMs);
+    const deadline = Date.now() + timeoutMs;
+    const sandbox = this.sandboxes.get(ruleKey(rule)) ?? (await this.start(rule, deadline, timeoutMs));
+    return this.guard(sandbox, () => {
+      sandbox.arm(deadline, timeoutMs);
       return this.call(sandbox, args);
     });
-    return this.unpack(rule.uri, packed);
   }
+
 
   async close(): Promise<void> {
     this.closed = true;
@@ -327,18 +350,9 @@ export class JsRuntime implements PolicyRuntime {
   }
 
   private unpack(uri: string, packed: string): EvalResult {
-    if (packed === NOTHING) throw new PolicyRuntimeError(uri, 'eval returned nothing');
-    if (packed === NEVER_SETTLED) throw new PolicyRuntimeError(uri, 'eval returned a promise that never settled');
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(packed);
-    } catch {
-      throw new PolicyRuntimeError(uri, 'eval output or context is not JSON');
-    }
-    const [output, context] = parsed as [unknown, unknown];
-    if (!isJsonObject(context)) throw new PolicyRuntimeError(uri, 'the context is no longer a JSON object');
-    return { output, context };
+    return unpackEvaluation(uri, packed);
   }
+
 
   // --- results and failures ---
 
