@@ -32,3 +32,12 @@ export interface PageRequest {
   limit: number;
   cursor?: string;
 }
+
+/**
+ * Cuts a query result fetched with `limit + 1` rows into a page: the extra row only says that
+ * another page exists; the cursor is the sort key of the last item kept.
+ */
+export function toPage<T>(rows: T[], limit: number, sortKey: (row: T) => (string | number)[]): { items: T[]; next_cursor: string | null } {
+  const items = rows.slice(0, limit);
+  return { items, next_cursor: rows.length > limit && items.length ? encodeCursor(sortKey(items[items.length - 1])) : null };
+}

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { ConflictError, NotFoundError, type JsonObject, type Page } from '@ccg/contracts';
 import type { BlockRow, Database } from '../schema.js';
-import { decodeCursor, encodeCursor, type PageRequest } from '../pagination.js';
+import { decodeCursor, toPage, type PageRequest } from '../pagination.js';
 import { pgCode, UNIQUE_VIOLATION } from '../errors.js';
 
 export interface BlockFilter {
@@ -42,8 +42,6 @@ export class BlockRepository {
     if (filter.cluster_id !== undefined) q = q.where('cluster_id', '=', filter.cluster_id);
     if (filter.status !== undefined) q = q.where('status', '=', filter.status);
     if (after) q = q.where('id', '>', String(after[0]));
-    const rows = await q.execute();
-    const items = rows.slice(0, page.limit);
-    return { items, next_cursor: rows.length > page.limit ? encodeCursor([items[items.length - 1].id]) : null };
+    return toPage(await q.execute(), page.limit, (r) => [r.id]);
   }
 }

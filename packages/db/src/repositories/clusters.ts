@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { ConflictError, NotFoundError, StaleVersionError, type JsonObject, type Page } from '@ccg/contracts';
 import type { ClusterRow, Database } from '../schema.js';
-import { decodeCursor, encodeCursor, type PageRequest } from '../pagination.js';
+import { decodeCursor, toPage, type PageRequest } from '../pagination.js';
 import { pgCode, UNIQUE_VIOLATION } from '../errors.js';
 
 export class ClusterRepository {
@@ -34,10 +34,7 @@ export class ClusterRepository {
     const after = decodeCursor(page.cursor, 1);
     let q = this.db.selectFrom('clusters').selectAll().orderBy('id').limit(page.limit + 1);
     if (after) q = q.where('id', '>', String(after[0]));
-    const rows = await q.execute();
-    const items = rows.slice(0, page.limit);
-    const more = rows.length > page.limit;
-    return { items, next_cursor: more ? encodeCursor([items[items.length - 1].id]) : null };
+    return toPage(await q.execute(), page.limit, (r) => [r.id]);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import { ConflictError, type JsonObject, type Page } from '@ccg/contracts';
 import type { Database, NewPrecheckDecision, PolicyRow, PrecheckDecisionRow, PrecheckMapHistoryRow, PrecheckMapRow } from '../schema.js';
-import { decodeCursor, encodeCursor, type PageRequest } from '../pagination.js';
+import { decodeCursor, toPage, type PageRequest } from '../pagination.js';
 import { pgCode, UNIQUE_VIOLATION } from '../errors.js';
 
 export interface NewPolicy {
@@ -45,9 +45,7 @@ export class PolicyRepository {
     const after = decodeCursor(page.cursor, 1);
     let q = this.db.selectFrom('policies').selectAll().orderBy('uri').limit(page.limit + 1);
     if (after) q = q.where('uri', '>', String(after[0]));
-    const rows = await q.execute();
-    const items = rows.slice(0, page.limit);
-    return { items, next_cursor: rows.length > page.limit ? encodeCursor([items[items.length - 1].uri]) : null };
+    return toPage(await q.execute(), page.limit, (r) => [r.uri]);
   }
 
   async delete(uri: string): Promise<boolean> {
@@ -120,9 +118,7 @@ export class PrecheckMapRepository {
     let q = this.db.selectFrom('precheck_map_history').selectAll().orderBy('id', 'desc').limit(page.limit + 1);
     if (scope !== undefined) q = q.where('scope', '=', scope);
     if (after) q = q.where('id', '<', Number(after[0]));
-    const rows = await q.execute();
-    const items = rows.slice(0, page.limit);
-    return { items, next_cursor: rows.length > page.limit ? encodeCursor([items[items.length - 1].id]) : null };
+    return toPage(await q.execute(), page.limit, (r) => [r.id]);
   }
 }
 
@@ -148,8 +144,6 @@ export class DecisionRepository {
       if (v !== undefined) q = q.where(k, '=', v);
     }
     if (after) q = q.where('id', '<', Number(after[0]));
-    const rows = await q.execute();
-    const items = rows.slice(0, page.limit);
-    return { items, next_cursor: rows.length > page.limit ? encodeCursor([items[items.length - 1].id]) : null };
+    return toPage(await q.execute(), page.limit, (r) => [r.id]);
   }
 }

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { JsonObject, Page, StepStatus, TaskStatus } from '@ccg/contracts';
 import type { Database, TaskRow, TaskStepRow } from '../schema.js';
-import { decodeCursor, encodeCursor, type PageRequest } from '../pagination.js';
+import { decodeCursor, toPage, type PageRequest } from '../pagination.js';
 import { pgCode, UNIQUE_VIOLATION } from '../errors.js';
 
 export interface NewTask {
@@ -93,17 +93,12 @@ export class TaskRepository {
       const [ts, id] = after as [string, string];
       q = q.where((eb) => eb.or([eb('created_at', '<', new Date(ts)), eb.and([eb('created_at', '=', new Date(ts)), eb('task_id', '<', id)])]));
     }
-    const rows = await q.execute();
-    const items = rows.slice(0, page.limit);
+    const { items, next_cursor } = toPage(await q.execute(), page.limit, (t) => [t.created_at.toISOString(), t.task_id]);
     const ids = items.map((r) => r.task_id);
     const steps = ids.length ? await this.db.selectFrom('task_steps').selectAll().where('task_id', 'in', ids).orderBy('idx').execute() : [];
     const byTask = new Map<string, TaskStepRow[]>();
     for (const s of steps) byTask.set(s.task_id, [...(byTask.get(s.task_id) ?? []), s]);
-    const last = items[items.length - 1];
-    return {
-      items: items.map((t) => ({ ...t, steps: byTask.get(t.task_id) ?? [] })),
-      next_cursor: rows.length > page.limit ? encodeCursor([last.created_at.toISOString(), last.task_id]) : null,
-    };
+    return { items: items.map((t) => ({ ...t, steps: byTask.get(t.task_id) ?? [] })), next_cursor };
   }
 
   /** Removes a task that was never enqueued (the queue refused it). */
