@@ -10,6 +10,7 @@ import { taskRoutes } from './routes/tasks.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policies.js';
+import { metricsRoutes } from './routes/metrics.js';
 
 export interface AppOptions {
   bodyLimitBytes: number;
@@ -32,6 +33,7 @@ export function createApp(services: Services, opts: AppOptions): Express {
   app.use(taskRoutes(services.tasks));
   app.use(adminRoutes(services.tasks));
   app.use(policyRoutes(services.policy, services.policyAdmin));
+  app.use(metricsRoutes(services.metrics));
 
   app.use((req, _res, next) => next(new NotFoundError(`no route ${req.method} ${req.path}`, { method: req.method, path: req.path })));
   app.use(errorHandler(opts.log));

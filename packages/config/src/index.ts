@@ -43,6 +43,12 @@ export interface Config {
     pendingGraceMs: number;
   };
   taskRetentionMs: number;
+  metrics: {
+    /** Metrics older than this are served with `stale: true`. */
+    staleAfterMs: number;
+    /** History entries kept per cluster. */
+    historyLimit: number;
+  };
   policy: {
     /** The spec's CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP: action -> rule URI or options. */
     actionsMap: JsonObject;
@@ -161,6 +167,10 @@ export function loadConfig(env: Env = process.env): Config {
       pendingGraceMs: int(env, 'RECONCILE_PENDING_GRACE_MS', 60_000, 0, 86_400_000),
     },
     taskRetentionMs: int(env, 'TASK_RETENTION_HOURS', 24 * 7, 1, 24 * 3650) * 3_600_000,
+    metrics: {
+      staleAfterMs: int(env, 'METRICS_STALE_AFTER_MS', 120_000, 1_000, 86_400_000),
+      historyLimit: int(env, 'METRICS_HISTORY_LIMIT', 100, 1, 100_000),
+    },
     policy: {
       actionsMap: actionsMap(env, 'CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP'),
       timeoutMs: int(env, 'POLICY_TIMEOUT_MS', 1_000, 1, 60_000),

@@ -151,3 +151,29 @@ export const taskRetrySchema = {
   type: 'object',
   properties: { secrets: { type: 'object', additionalProperties: { type: 'string' } } },
 } as const;
+
+/** POST /cluster-metrics/:clusterId/report: what a cluster's metrics writer pushes. */
+export const metricsReportSchema = {
+  type: 'object',
+  required: ['cluster', 'nodes'],
+  properties: {
+    cluster: { type: 'object' },
+    nodes: { type: 'array', maxItems: 10_000, items: { type: 'object' } },
+    blocks: { type: 'array', maxItems: 100_000 },
+    collected_at: { type: 'string', format: 'date-time' },
+  },
+} as const;
+
+/** POST /cluster-metrics/:clusterId/node/query: dotted path -> value, all must be equal. */
+export const nodeQuerySchema = {
+  type: 'object',
+  minProperties: 1,
+  maxProperties: 50,
+  propertyNames: { minLength: 1, maxLength: 512 },
+} as const;
+
+export const liveQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { live: { enum: ['true', 'false'] } },
+} as const;

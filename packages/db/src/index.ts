@@ -10,3 +10,4 @@ export { BlockRepository, type BlockFilter } from './repositories/blocks.js';
 export { TaskRepository, type NewTask, type TaskFilter, type TaskWithSteps } from './repositories/tasks.js';
 export { PolicyRepository, PolicyContextRepository, PrecheckMapRepository, DecisionRepository, type NewPolicy, type DecisionFilter } from './repositories/policies.js';
 export { ChangeFeed, notify } from './change-feed.js';
+export { MetricsRepository, type MetricsSnapshot } from './repositories/metrics.js';

@@ -116,6 +116,24 @@ export interface PrecheckDecisionsTable {
   cluster_id: string | null;
 }
 
+export interface ClusterMetricsTable {
+  cluster_id: string;
+  cluster: Json;
+  nodes: ColumnType<JsonObject[], string, string>;
+  blocks: ColumnType<unknown[] | null, string | null, string | null>;
+  source: string;
+  collected_at: ColumnType<Date, Date, Date>;
+}
+
+export interface ClusterMetricsHistoryTable {
+  id: Generated<number>;
+  cluster_id: string;
+  cluster: Json;
+  nodes: ColumnType<JsonObject[], string, string>;
+  source: string;
+  collected_at: DefaultedTimestamp;
+}
+
 export interface Database {
   clusters: ClustersTable;
   blocks: BlocksTable;
@@ -126,7 +144,11 @@ export interface Database {
   precheck_map: PrecheckMapTable;
   precheck_map_history: PrecheckMapHistoryTable;
   precheck_decisions: PrecheckDecisionsTable;
+  cluster_metrics: ClusterMetricsTable;
+  cluster_metrics_history: ClusterMetricsHistoryTable;
 }
+
+export type ClusterMetricsRow = Selectable<ClusterMetricsTable>;
 
 export type PolicyRow = Selectable<PoliciesTable>;
 export type PrecheckMapRow = Selectable<PrecheckMapTable>;

@@ -41,6 +41,8 @@ export class ClusterService {
     private readonly repo: ClusterRepository,
     private readonly blocks?: BlockRepository,
     private readonly gate: PrecheckGate = allowAll,
+    /** The cluster's latest metrics for pre-check inputs (null before any report). */
+    private readonly metricsOf: (clusterId: string) => Promise<JsonObject | null> = async () => null,
   ) {}
 
   /** add_cluster pre-check input: `{cluster_data}`; the rule's cluster_data is what gets stored. */
@@ -93,13 +95,13 @@ export class ClusterService {
   }
 
   /**
-   * remove_cluster pre-check input: `{cluster_data, cluster_metrics, cluster_blocks}`; metrics are
-   * null until the metrics store exists, blocks are the ids the blocks registry places on it.
+   * remove_cluster pre-check input: `{cluster_data, cluster_metrics, cluster_blocks}`: the latest
+   * metrics (null before any report) and the ids of the blocks the registry places on it.
    */
   async remove(id: string, expectedVersion?: number, meta: WriteMeta = {}): Promise<ClusterView> {
     const current = await this.repo.get(id);
     const blockIds = this.blocks ? await this.blocks.idsOnCluster(id) : [];
-    await this.gate.check('remove_cluster', { cluster_data: toClusterView(current) as JsonObject, cluster_metrics: null, cluster_blocks: blockIds }, { ...meta, clusterId: id });
+    await this.gate.check('remove_cluster', { cluster_data: toClusterView(current) as JsonObject, cluster_metrics: await this.metricsOf(id), cluster_blocks: blockIds }, { ...meta, clusterId: id });
     return toClusterView(await this.repo.delete(id, expectedVersion));
   }
 }

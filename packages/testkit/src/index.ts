@@ -2,3 +2,4 @@ export * from './services.js';
 export * from './fixtures.js';
 export * from './http.js';
 export * from './gateway.js';
+export * from './fake-cluster.js';
