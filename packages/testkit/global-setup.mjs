@@ -2,6 +2,7 @@
 // Finds the services the tests need: TEST_DATABASE_URL (else the local Postgres, else an
 // embedded one) and TEST_REDIS_URL (else the local Redis). Without Redis the queue tests run on
 // the Postgres backend only and the run says so loudly; REQUIRE_REDIS=1 makes that a failure.
+import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -37,12 +38,16 @@ async function redisReachable(url) {
   }
 }
 
-/** Drops the per-file test schemas (t_<10 hex>, and their _queue twins) of this or an earlier run. */
-export async function dropTestSchemas(url) {
+/**
+ * Drops the per-file test schemas of one run (t_<run id><6 hex>, and their _queue twins). Only
+ * this run's: another `npm test` may be using the same Postgres at the same time.
+ */
+export async function dropTestSchemas(url, runId) {
+  if (!/^[0-9a-f]{4}$/.test(runId ?? '')) return;
   const c = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000 });
   await c.connect();
   try {
-    const { rows } = await c.query(`select nspname from pg_namespace where nspname ~ '^t_[0-9a-f]{10}(_queue)?$'`);
+    const { rows } = await c.query(`select nspname from pg_namespace where nspname ~ $1`, [`^t_${runId}[0-9a-f]{6}(_queue)?$`]);
     for (const { nspname } of rows) await c.query(`drop schema if exists ${nspname} cascade`);
   } finally {
     await c.end();
@@ -50,10 +55,11 @@ export async function dropTestSchemas(url) {
 }
 
 export default async function globalSetup() {
+  // Test files name their schemas after this run, so the teardown drops exactly this run's.
+  process.env.CCG_TEST_RUN_ID = randomBytes(2).toString('hex');
   const dbUrl = process.env.TEST_DATABASE_URL || DEFAULT_TEST_DATABASE_URL;
   if (await postgresReachable(dbUrl)) {
     process.env.TEST_DATABASE_URL = dbUrl;
-    await dropTestSchemas(dbUrl);
   } else {
     // The built @ccg/db (npm test builds first) knows how to run Postgres as root.
     const { startEmbeddedPostgres } = await import('@ccg/db/embedded');

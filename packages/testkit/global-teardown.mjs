@@ -5,5 +5,5 @@ export default async function globalTeardown() {
     await globalThis.__ccgEmbedded.stop();
     return;
   }
-  if (process.env.TEST_DATABASE_URL) await dropTestSchemas(process.env.TEST_DATABASE_URL).catch(() => undefined);
+  if (process.env.TEST_DATABASE_URL) await dropTestSchemas(process.env.TEST_DATABASE_URL, process.env.CCG_TEST_RUN_ID).catch(() => undefined);
 }

@@ -11,6 +11,8 @@ import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policies.js';
 import { metricsRoutes } from './routes/metrics.js';
+import { nodeRoutes } from './routes/nodes.js';
+import { controllerRoutes } from './routes/controller.js';
 
 export interface AppOptions {
   bodyLimitBytes: number;
@@ -34,6 +36,8 @@ export function createApp(services: Services, opts: AppOptions): Express {
   app.use(adminRoutes(services.tasks));
   app.use(policyRoutes(services.policy, services.policyAdmin));
   app.use(metricsRoutes(services.metrics));
+  app.use(nodeRoutes(services.nodes, services.membership));
+  app.use(controllerRoutes({ controller: services.controller, mgmt: services.mgmt, vdag: services.vdag }));
 
   app.use((req, _res, next) => next(new NotFoundError(`no route ${req.method} ${req.path}`, { method: req.method, path: req.path })));
   app.use(errorHandler(opts.log));

@@ -2,6 +2,10 @@ import type { Kysely } from 'kysely';
 import type { Config } from '@ccg/config';
 import { BlockRepository, ClusterRepository, MetricsRepository, TaskRepository, type Database } from '@ccg/db';
 import { MetricsService } from '@ccg/metrics';
+import { ClusterClient } from '@ccg/cluster-client';
+import type { OperationsContext } from '@ccg/operations';
+import { MembershipService, NodeService } from '@ccg/operations';
+import { ControllerService, MgmtService, VdagControllerService } from '@ccg/operations';
 import { BlockService, ClusterService } from '@ccg/registry';
 import { TaskService, type QueueBackend, type TaskCatalogue } from '@ccg/tasks';
 import type { PolicySystem } from '@ccg/policy';
@@ -16,17 +20,39 @@ export interface Services {
   policy: PolicySystem;
   policyAdmin: PolicyAdmin;
   metrics: MetricsService;
+  clusterClient: ClusterClient;
+  /** Shared by the per-cluster operations services. */
+  operations: OperationsContext;
+  /** Spec §8 node add/remove. */
+  nodes: NodeService;
+  /** Membership-server proxies (original gateway §1.7). */
+  membership: MembershipService;
+  /** Scaling and the original controller proxies (spec §3; original gateway §1.3, §1.4). */
+  controller: ControllerService;
+  /** Management commands (spec §6, §7). */
+  mgmt: MgmtService;
+  /** vDAG controller proxy (spec §5). */
+  vdag: VdagControllerService;
 }
 
 export function createServices(db: Kysely<Database>, queues: QueueBackend, catalogue: TaskCatalogue, config: Config, policy: PolicySystem): Services {
   const blockRepo = new BlockRepository(db);
   const clusterRepo = new ClusterRepository(db);
-  const metrics = new MetricsService(new MetricsRepository(db), clusterRepo, config.metrics);
+  const clusterClient = new ClusterClient({ timeoutMs: config.clusterClient.timeoutMs, longTimeoutMs: config.clusterClient.longTimeoutMs });
+  const metrics = new MetricsService(new MetricsRepository(db), clusterRepo, { ...config.metrics, fetchLive: (c) => clusterClient.clusterMetrics(c) });
+  const operations: OperationsContext = { clusters: clusterRepo, blocks: blockRepo, metrics, client: clusterClient, gate: policy.gate };
   return {
     db,
     queues,
     policy,
     metrics,
+    clusterClient,
+    operations,
+    nodes: new NodeService(operations),
+    membership: new MembershipService(operations),
+    controller: new ControllerService(operations),
+    mgmt: new MgmtService(operations),
+    vdag: new VdagControllerService(operations),
     policyAdmin: new PolicyAdmin(policy, config.policy.timeoutMs),
     clusters: new ClusterService(clusterRepo, blockRepo, policy.gate, (id) => metrics.forPrecheck(id)),
     blocks: new BlockService(blockRepo),

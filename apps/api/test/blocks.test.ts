@@ -53,3 +53,17 @@ describe('blocks registry', () => {
     await expect(new BlockRepository(gw.db.db).insert({ id: 'blk-a', doc: {}, status: 'running' })).rejects.toMatchObject({ status: 409 });
   });
 });
+
+describe('deleting a cluster with allocated blocks', () => {
+  it('is refused with 409 naming the blocks, unless ?force=true', async () => {
+    await gw.request('POST', '/clusters/create', { id: 'c1' });
+    const refused = await gw.request('DELETE', '/clusters/delete/c1');
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({ code: 'CLUSTER_HAS_BLOCKS', details: { cluster_blocks: ['blk-a'] } });
+    expect((await gw.request('GET', '/clusters/read/c1')).status).toBe(200);
+    expect((await gw.request('DELETE', '/clusters/delete/c1?force=maybe')).status).toBe(400);
+    const forced = await gw.request('DELETE', '/clusters/delete/c1?force=true');
+    expect(forced.status).toBe(200);
+    expect((await gw.request('GET', '/clusters/read/c1')).status).toBe(404);
+  });
+});

@@ -1,12 +1,18 @@
 import type { Logger } from 'pino';
 import type { Kysely } from 'kysely';
 import type { Config } from '@ccg/config';
-import { TaskRepository, type Database } from '@ccg/db';
+import { ClusterRepository, MetricsRepository, TaskRepository, type Database } from '@ccg/db';
+import { ClusterClient } from '@ccg/cluster-client';
+import { MetricsService } from '@ccg/metrics';
+import { MetricsPuller } from './metrics-puller.js';
 import { Reconciler, TaskRunner, type QueueBackend, type TaskCatalogue } from '@ccg/tasks';
+
+export { MetricsPuller } from './metrics-puller.js';
 
 export interface WorkerHandle {
   runner: TaskRunner;
   reconciler: Reconciler;
+  metricsPuller: MetricsPuller;
   close(): Promise<void>;
 }
 
@@ -27,12 +33,19 @@ export function startWorker(db: Kysely<Database>, queues: QueueBackend, catalogu
     attempts: config.worker.attempts,
     backoffMs: config.worker.backoffMs,
   });
+  const clusters = new ClusterRepository(db);
+  const client = new ClusterClient({ timeoutMs: config.clusterClient.timeoutMs, longTimeoutMs: config.clusterClient.longTimeoutMs });
+  const metrics = new MetricsService(new MetricsRepository(db), clusters, { ...config.metrics, fetchLive: (c) => client.clusterMetrics(c) });
+  const metricsPuller = new MetricsPuller(db, clusters, metrics, log.child({ component: 'metrics-puller' }), config.metrics.pullIntervalMs);
   runner.start();
   reconciler.start();
+  metricsPuller.start();
   return {
     runner,
     reconciler,
+    metricsPuller,
     async close() {
+      await metricsPuller.close();
       await reconciler.close();
       await runner.close();
     },

@@ -43,7 +43,15 @@ export interface Config {
     pendingGraceMs: number;
   };
   taskRetentionMs: number;
+  clusterClient: {
+    /** Time limit of a call to a cluster's services. */
+    timeoutMs: number;
+    /** Time limit of the slow controller actions (create_block, remove_block sleep upstream). */
+    longTimeoutMs: number;
+  };
   metrics: {
+    /** How often the worker pulls metrics from clusters with a metrics service (0: never). */
+    pullIntervalMs: number;
     /** Metrics older than this are served with `stale: true`. */
     staleAfterMs: number;
     /** History entries kept per cluster. */
@@ -167,7 +175,12 @@ export function loadConfig(env: Env = process.env): Config {
       pendingGraceMs: int(env, 'RECONCILE_PENDING_GRACE_MS', 60_000, 0, 86_400_000),
     },
     taskRetentionMs: int(env, 'TASK_RETENTION_HOURS', 24 * 7, 1, 24 * 3650) * 3_600_000,
+    clusterClient: {
+      timeoutMs: int(env, 'CLUSTER_CLIENT_TIMEOUT_MS', 10_000, 50, 600_000),
+      longTimeoutMs: int(env, 'CLUSTER_CLIENT_LONG_TIMEOUT_MS', 120_000, 50, 3_600_000),
+    },
     metrics: {
+      pullIntervalMs: int(env, 'METRICS_PULL_INTERVAL_MS', 30_000, 0, 86_400_000),
       staleAfterMs: int(env, 'METRICS_STALE_AFTER_MS', 120_000, 1_000, 86_400_000),
       historyLimit: int(env, 'METRICS_HISTORY_LIMIT', 100, 1, 100_000),
     },

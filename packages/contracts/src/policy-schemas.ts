@@ -1,4 +1,4 @@
-/** The spec's ten pre-check actions. */
+/** The spec's ten pre-check actions, and vdag_controller (the gateway's vDAG controller proxy). */
 export const PRECHECK_ACTIONS = [
   'add_node',
   'remove_node',
@@ -10,6 +10,7 @@ export const PRECHECK_ACTIONS = [
   'scale_block',
   'block_mgmt',
   'cluster_mgmt',
+  'vdag_controller',
 ] as const;
 export type PrecheckAction = (typeof PRECHECK_ACTIONS)[number];
 

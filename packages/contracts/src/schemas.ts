@@ -177,3 +177,9 @@ export const liveQuerySchema = {
   additionalProperties: false,
   properties: { live: { enum: ['true', 'false'] } },
 } as const;
+
+export const clusterDeleteQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { force: { enum: ['true', 'false'] } },
+} as const;

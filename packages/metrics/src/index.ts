@@ -4,8 +4,8 @@ import { applyDottedUpdate } from '@ccg/registry';
 
 /** What a cluster's metrics service answers at `GET /cluster` (reference §5.3). */
 export interface LiveMetrics {
-  cluster_metrics: JsonObject;
-  node_metrics: JsonObject[];
+  cluster_metrics: Record<string, unknown>;
+  node_metrics: unknown[];
 }
 
 export interface MetricsOptions {
@@ -39,6 +39,11 @@ export function normaliseNode(doc: JsonObject, at: string): JsonObject {
   if (typeof id !== 'string' || id === '') throw new InputError(`invalid body: ${at}.id is required (the node's id)`, { field: `${at}.id` });
   node.id = id;
   return node;
+}
+
+function hasMetricsService(doc: JsonObject): boolean {
+  const url = ((doc.config as JsonObject | undefined)?.urlMap as JsonObject | undefined)?.metricsService;
+  return typeof url === 'string' && url !== '';
 }
 
 /** The metrics store: latest cluster/node metrics per cluster, pushed or pulled, with staleness. */
@@ -82,7 +87,8 @@ export class MetricsService {
   private async live(doc: JsonObject): Promise<{ cluster: JsonObject; nodes: JsonObject[] }> {
     if (!this.opts.fetchLive) throw new NotFoundError('live metrics are not available: no cluster client configured');
     const live = await this.opts.fetchLive(doc);
-    return { cluster: live.cluster_metrics ?? {}, nodes: (live.node_metrics ?? []).map((n, i) => normaliseNode(n, `node_metrics.${i}`)) };
+    const nodes = (live.node_metrics ?? []).filter(isObject);
+    return { cluster: (live.cluster_metrics ?? {}) as JsonObject, nodes: nodes.map((n, i) => normaliseNode(n, `node_metrics.${i}`)) };
   }
 
   /** The latest metrics (404 for an unknown cluster or one that never reported); `live` asks the cluster. */
@@ -93,8 +99,10 @@ export class MetricsService {
       return { cluster_id: clusterId, collected_at: new Date().toISOString(), stale: false, source: 'live', cluster: m.cluster, nodes: m.nodes };
     }
     const row = await this.repo.latest(clusterId);
-    if (!row) throw new NotFoundError(`no metrics for cluster ${clusterId} yet`, { cluster_id: clusterId });
-    return this.view(row);
+    if (row) return this.view(row);
+    // Nothing pushed or pulled yet: a cluster with a metrics service is asked now (and stored).
+    if (this.opts.fetchLive && hasMetricsService(cluster.doc)) return this.pull(clusterId);
+    throw new NotFoundError(`no metrics for cluster ${clusterId} yet`, { cluster_id: clusterId });
   }
 
   async node(clusterId: string, nodeId: string): Promise<JsonObject & { stale: boolean; collected_at: string }> {
@@ -114,6 +122,6 @@ export class MetricsService {
   /** The latest metrics as the pre-check inputs want them (`cluster_metrics`), or null before any report. */
   async forPrecheck(clusterId: string): Promise<JsonObject | null> {
     const row = await this.repo.latest(clusterId);
-    return row ? ({ cluster_id: clusterId, cluster: row.cluster, nodes: row.nodes, collected_at: row.collected_at.toISOString() } as JsonObject) : null;
+    return row ? ({ cluster_id: clusterId, cluster: row.cluster, nodes: row.nodes, blocks: row.blocks ?? [], collected_at: row.collected_at.toISOString() } as JsonObject) : null;
   }
 }

@@ -1,4 +1,4 @@
-import { clusterSchema, clusterUpdateSchema, InputError, validate, type Json, type JsonObject, type Page } from '@ccg/contracts';
+import { clusterSchema, clusterUpdateSchema, ConflictError, InputError, validate, type Json, type JsonObject, type Page } from '@ccg/contracts';
 import type { BlockRepository, ClusterRepository, ClusterRow, PageRequest } from '@ccg/db';
 import { applyDottedUpdate } from './dotted-path.js';
 import { allowAll, type PrecheckGate, type WriteMeta } from './gate.js';
@@ -97,10 +97,14 @@ export class ClusterService {
   /**
    * remove_cluster pre-check input: `{cluster_data, cluster_metrics, cluster_blocks}`: the latest
    * metrics (null before any report) and the ids of the blocks the registry places on it.
+   * While blocks are allocated on the cluster it is refused (409) unless `force`.
    */
-  async remove(id: string, expectedVersion?: number, meta: WriteMeta = {}): Promise<ClusterView> {
+  async remove(id: string, expectedVersion?: number, meta: WriteMeta = {}, force = false): Promise<ClusterView> {
     const current = await this.repo.get(id);
     const blockIds = this.blocks ? await this.blocks.idsOnCluster(id) : [];
+    if (blockIds.length > 0 && !force) {
+      throw new ConflictError(`cluster ${id} still has ${blockIds.length} allocated block(s); remove them first or delete with ?force=true`, { cluster_blocks: blockIds }, 'CLUSTER_HAS_BLOCKS');
+    }
     await this.gate.check('remove_cluster', { cluster_data: toClusterView(current) as JsonObject, cluster_metrics: await this.metricsOf(id), cluster_blocks: blockIds }, { ...meta, clusterId: id });
     return toClusterView(await this.repo.delete(id, expectedVersion));
   }

@@ -70,7 +70,8 @@ export function repoRoot(): string {
  */
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const backend = opts.backend ?? 'postgres';
-  const id = opts.replicaOf ? opts.replicaOf.schema.slice(2) : randomBytes(5).toString('hex');
+  const runId = /^[0-9a-f]{4}$/.test(process.env.CCG_TEST_RUN_ID ?? '') ? process.env.CCG_TEST_RUN_ID! : randomBytes(2).toString('hex');
+  const id = opts.replicaOf ? opts.replicaOf.schema.slice(2) : runId + randomBytes(3).toString('hex');
   const schema = `t_${id}`;
   const baseUrl = testDatabaseUrl();
   const redisUrl = testRedisUrl();
@@ -120,9 +121,9 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
 }
 
 /**
- * Frees the test's Redis keys. Its Postgres schemas stay until the global teardown drops them:
- * dropping a schema while another file runs Kysely's migrator (which introspects every schema)
- * makes that migrator fail.
+ * Frees the test's Redis keys. Its Postgres schemas stay until the global teardown drops this
+ * run's: dropping a schema while another file runs Kysely's migrator (which introspects every
+ * schema) makes that migrator fail.
  */
 async function dropRedisKeys(config: Config, redisUrl?: string): Promise<void> {
   if (config.queueBackend !== 'redis' || !redisUrl) return;

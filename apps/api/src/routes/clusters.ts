@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { listQuerySchema, validate } from '@ccg/contracts';
+import { clusterDeleteQuerySchema, listQuerySchema, validate } from '@ccg/contracts';
 import { parseLimit } from '@ccg/db';
 import { etagOf, parseIfMatch, type ClusterService } from '@ccg/registry';
 import { ok, param, queryStrings, route, writeMeta } from '../http.js';
@@ -34,7 +34,8 @@ export function clusterRoutes(clusters: ClusterService): Router {
   r.put('/clusters/update/:id', update);
 
   r.delete('/clusters/delete/:id', route(async (req, res) => {
-    const view = await clusters.remove(param(req, 'id'), parseIfMatch(req.get('If-Match')), writeMeta(req, res));
+    const q = validate<{ force?: string }>(clusterDeleteQuerySchema, queryStrings(req), 'query');
+    const view = await clusters.remove(param(req, 'id'), parseIfMatch(req.get('If-Match')), writeMeta(req, res), q.force === 'true');
     ok(res, { message: 'Cluster deleted', id: view.id, version: view.version });
   }));
 

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { ConflictError, NotFoundError, StaleVersionError, type JsonObject, type Page } from '@ccg/contracts';
 import type { ClusterRow, Database } from '../schema.js';
 import { decodeCursor, toPage, type PageRequest } from '../pagination.js';
@@ -22,6 +22,17 @@ export class ClusterRepository {
 
   async find(id: string): Promise<ClusterRow | undefined> {
     return this.db.selectFrom('clusters').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Ids of the clusters whose `config.urlMap` names the given service (e.g. metricsService). */
+  async idsWithService(key: string): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('clusters')
+      .select('id')
+      .where(sql<boolean>`coalesce(doc->'config'->'urlMap'->>${key}, '') <> ''`)
+      .orderBy('id')
+      .execute();
+    return rows.map((r) => r.id);
   }
 
   async get(id: string): Promise<ClusterRow> {
