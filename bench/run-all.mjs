@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
-const scripts = ['precheck-update.mjs'];
+const scripts = ['precheck-update.mjs', 'placement-filter.mjs'];
 const results = [];
 for (const s of scripts) {
   console.log(`\n=== ${s}`);

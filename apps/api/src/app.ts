@@ -13,6 +13,8 @@ import { policyRoutes } from './routes/policies.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { nodeRoutes } from './routes/nodes.js';
 import { controllerRoutes } from './routes/controller.js';
+import { clusterQueryRoutes } from './routes/cluster-query.js';
+import { blockActionRoutes } from './routes/block-actions.js';
 
 export interface AppOptions {
   bodyLimitBytes: number;
@@ -37,7 +39,9 @@ export function createApp(services: Services, opts: AppOptions): Express {
   app.use(policyRoutes(services.policy, services.policyAdmin));
   app.use(metricsRoutes(services.metrics));
   app.use(nodeRoutes(services.nodes, services.membership));
+  app.use(clusterQueryRoutes(services.db));
   app.use(controllerRoutes({ controller: services.controller, mgmt: services.mgmt, vdag: services.vdag }));
+  app.use(blockActionRoutes(services.blockActions));
 
   app.use((req, _res, next) => next(new NotFoundError(`no route ${req.method} ${req.path}`, { method: req.method, path: req.path })));
   app.use(errorHandler(opts.log));

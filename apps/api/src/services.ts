@@ -10,6 +10,7 @@ import { BlockService, ClusterService } from '@ccg/registry';
 import { TaskService, type QueueBackend, type TaskCatalogue } from '@ccg/tasks';
 import type { PolicySystem } from '@ccg/policy';
 import { PolicyAdmin } from './policy-admin.js';
+import { BlockActionsService } from '@ccg/placement';
 
 export interface Services {
   db: Kysely<Database>;
@@ -33,6 +34,8 @@ export interface Services {
   mgmt: MgmtService;
   /** vDAG controller proxy (spec §5). */
   vdag: VdagControllerService;
+  /** Block allocation: dry run, cluster selection, allocate / de-allocate tasks (placement pipeline). */
+  blockActions: BlockActionsService;
 }
 
 export function createServices(db: Kysely<Database>, queues: QueueBackend, catalogue: TaskCatalogue, config: Config, policy: PolicySystem): Services {
@@ -41,6 +44,11 @@ export function createServices(db: Kysely<Database>, queues: QueueBackend, catal
   const clusterClient = new ClusterClient({ timeoutMs: config.clusterClient.timeoutMs, longTimeoutMs: config.clusterClient.longTimeoutMs });
   const metrics = new MetricsService(new MetricsRepository(db), clusterRepo, { ...config.metrics, fetchLive: (c) => clusterClient.clusterMetrics(c) });
   const operations: OperationsContext = { clusters: clusterRepo, blocks: blockRepo, metrics, client: clusterClient, gate: policy.gate };
+  const tasks = new TaskService(new TaskRepository(db), catalogue, queues, {
+    encryptionKey: config.encryptionKey,
+    attempts: config.worker.attempts,
+    backoffMs: config.worker.backoffMs,
+  });
   return {
     db,
     queues,
@@ -56,10 +64,7 @@ export function createServices(db: Kysely<Database>, queues: QueueBackend, catal
     policyAdmin: new PolicyAdmin(policy, config.policy.timeoutMs),
     clusters: new ClusterService(clusterRepo, blockRepo, policy.gate, (id) => metrics.forPrecheck(id)),
     blocks: new BlockService(blockRepo),
-    tasks: new TaskService(new TaskRepository(db), catalogue, queues, {
-      encryptionKey: config.encryptionKey,
-      attempts: config.worker.attempts,
-      backoffMs: config.worker.backoffMs,
-    }),
+    tasks,
+    blockActions: new BlockActionsService({ ...operations, db, policy }, tasks),
   };
 }

@@ -17,7 +17,7 @@ await runMain('gateway', async (log) => {
   const catalogue = createCatalogue();
   const policy = await createPolicySystem(database.url, config.policy, log.child({ component: 'policy' }));
   const services = createServices(database.handle.db, queues, catalogue, withKey, policy);
-  const worker = startWorker(database.handle.db, queues, catalogue, withKey, log, encryptionKey);
+  const worker = startWorker(database.handle.db, queues, createCatalogue, withKey, log, encryptionKey, policy);
   const server = await listen(createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log }), config.port, config.host);
   log.info(
     { port: config.port, database: database.embedded ? `embedded (${config.dataDir})` : 'DATABASE_URL', queue_backend: queues.name },

@@ -1,11 +1,16 @@
 import type { Logger } from 'pino';
 import type { Kysely } from 'kysely';
 import type { Config } from '@ccg/config';
-import { ClusterRepository, MetricsRepository, TaskRepository, type Database } from '@ccg/db';
+import { BlockRepository, ClusterRepository, MetricsRepository, TaskRepository, type Database } from '@ccg/db';
 import { ClusterClient } from '@ccg/cluster-client';
 import { MetricsService } from '@ccg/metrics';
 import { MetricsPuller } from './metrics-puller.js';
 import { Reconciler, TaskRunner, type QueueBackend, type TaskCatalogue } from '@ccg/tasks';
+import type { PolicySystem } from '@ccg/policy';
+import type { CatalogueDeps } from '@ccg/runtime';
+
+/** A catalogue, or a factory the worker calls with its services (so block tasks can run: `createCatalogue`). */
+export type WorkerCatalogue = TaskCatalogue | ((deps: CatalogueDeps) => TaskCatalogue);
 
 export { MetricsPuller } from './metrics-puller.js';
 
@@ -16,9 +21,19 @@ export interface WorkerHandle {
   close(): Promise<void>;
 }
 
-/** Starts the job processors and the reconciler of one worker process. */
-export function startWorker(db: Kysely<Database>, queues: QueueBackend, catalogue: TaskCatalogue, config: Config, log: Logger, encryptionKey?: Buffer): WorkerHandle {
+/**
+ * Starts the job processors and the reconciler of one worker process. Given a catalogue factory
+ * and the policy system, the block allocation tasks get the placement services.
+ */
+export function startWorker(db: Kysely<Database>, queues: QueueBackend, catalogueOrFactory: WorkerCatalogue, config: Config, log: Logger, encryptionKey?: Buffer, policy?: PolicySystem): WorkerHandle {
   const repo = new TaskRepository(db);
+  const clusters = new ClusterRepository(db);
+  const client = new ClusterClient({ timeoutMs: config.clusterClient.timeoutMs, longTimeoutMs: config.clusterClient.longTimeoutMs });
+  const metrics = new MetricsService(new MetricsRepository(db), clusters, { ...config.metrics, fetchLive: (c) => client.clusterMetrics(c) });
+  const catalogue =
+    typeof catalogueOrFactory === 'function'
+      ? catalogueOrFactory(policy ? { placement: { db, clusters, blocks: new BlockRepository(db), metrics, client, gate: policy.gate, policy } } : {})
+      : catalogueOrFactory;
   const runner = new TaskRunner(repo, catalogue, queues, log.child({ component: 'runner' }), {
     concurrency: config.worker.concurrency,
     lockDurationMs: config.worker.lockDurationMs,
@@ -33,9 +48,6 @@ export function startWorker(db: Kysely<Database>, queues: QueueBackend, catalogu
     attempts: config.worker.attempts,
     backoffMs: config.worker.backoffMs,
   });
-  const clusters = new ClusterRepository(db);
-  const client = new ClusterClient({ timeoutMs: config.clusterClient.timeoutMs, longTimeoutMs: config.clusterClient.longTimeoutMs });
-  const metrics = new MetricsService(new MetricsRepository(db), clusters, { ...config.metrics, fetchLive: (c) => client.clusterMetrics(c) });
   const metricsPuller = new MetricsPuller(db, clusters, metrics, log.child({ component: 'metrics-puller' }), config.metrics.pullIntervalMs);
   runner.start();
   reconciler.start();

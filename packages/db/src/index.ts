@@ -11,3 +11,4 @@ export { TaskRepository, type NewTask, type TaskFilter, type TaskWithSteps } fro
 export { PolicyRepository, PolicyContextRepository, PrecheckMapRepository, DecisionRepository, type NewPolicy, type DecisionFilter } from './repositories/policies.js';
 export { ChangeFeed, notify } from './change-feed.js';
 export { MetricsRepository, type MetricsSnapshot } from './repositories/metrics.js';
+export { filterClusters, filterClusterIds, explainExclusions, compileFilterNode, jsonbNumeric, jsonbText, isNumericLike, isGroup, isAggregate, NUMERIC_PATTERN, type ClusterFilter, type FilterNode, type FilterGroup, type FilterLeaf, type FilterAggregate, type FilterOperator, type FilterComparison, type FilterAggOperator, type FilterScalar, type ConditionExclusion, type ExclusionReport } from './filter-sql.js';

@@ -9,14 +9,20 @@ import { pino, type Logger } from 'pino';
 import type { Config } from '@ccg/config';
 import { connectDb, migrateToLatest, type DbHandle, type EmbeddedDb } from '@ccg/db';
 import { QueueBackend, TaskCatalogue, diagnosticTask, type QueueConnection } from '@ccg/tasks';
+import { blockTasks, type PlacementDeps } from '@ccg/placement';
 
 export function createLogger(config: Pick<Config, 'logLevel'>, name = 'ccg'): Logger {
   return pino({ name, level: config.logLevel });
 }
 
+/** What task handlers need; the worker passes it (the API builds the catalogue without, for validation and plans). */
+export interface CatalogueDeps {
+  placement?: PlacementDeps;
+}
+
 /** Every task type the gateway knows. API and workers must load the same catalogue. */
-export function createCatalogue(): TaskCatalogue {
-  return new TaskCatalogue([diagnosticTask]);
+export function createCatalogue(deps: CatalogueDeps = {}): TaskCatalogue {
+  return new TaskCatalogue([diagnosticTask, ...blockTasks(deps.placement)]);
 }
 
 /** The Postgres schema BullMQ's Postgres backend keeps its queues in. */

@@ -94,7 +94,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const catalogue = createCatalogue();
   const policy = await createPolicySystem(env.DATABASE_URL, config.policy, log);
   const services = createServices(db.db, queues, catalogue, config, policy);
-  const worker = opts.worker === false ? undefined : startWorker(db.db, queues, catalogue, config, log);
+  const worker = opts.worker === false ? undefined : startWorker(db.db, queues, createCatalogue, config, log, undefined, policy);
   const server: Server = await listen(createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log }), 0, '127.0.0.1');
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   return {

@@ -25,6 +25,28 @@ export class BlockRepository {
     }
   }
 
+  async find(id: string): Promise<BlockRow | undefined> {
+    return this.db.selectFrom('blocks').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** Sets the given fields (allocation: placement and status; de-allocation: status 'removed'); 404 if absent. */
+  async update(id: string, fields: { doc?: JsonObject; cluster_id?: string | null; status?: string }): Promise<BlockRow> {
+    const row = await this.db
+      .updateTable('blocks')
+      .set((eb) => ({
+        ...(fields.doc !== undefined ? { doc: JSON.stringify(fields.doc) } : {}),
+        ...(fields.cluster_id !== undefined ? { cluster_id: fields.cluster_id } : {}),
+        ...(fields.status !== undefined ? { status: fields.status } : {}),
+        version: eb('version', '+', 1),
+        updated_at: new Date(),
+      }))
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirst();
+    if (!row) throw new NotFoundError(`block ${id} not found`, { id });
+    return row;
+  }
+
   async get(id: string): Promise<BlockRow> {
     const row = await this.db.selectFrom('blocks').selectAll().where('id', '=', id).executeTakeFirst();
     if (!row) throw new NotFoundError(`block ${id} not found`, { id });

@@ -1,0 +1,130 @@
+// The spec's sample placement filter through filterClusters (the built @ccg/db) at 10,000 and
+// 100,000 spec-shaped clusters with metrics (about 20% matching), against a plain indexed
+// `select id from clusters where id = any(<the same ids>)`, measured alternately in one run.
+// Targets (issue 6): first-page p50 < 50 ms at 10,000 clusters and < 250 ms at 100,000.
+// The full candidate set (filterClusterIds, what a dry run ranks) is measured and printed too.
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { baseDbUrl, dropSchema, median, root } from './lib.mjs';
+
+const { connectDb, migrateToLatest, filterClusters, filterClusterIds } = await import(pathToFileURL(path.join(root, 'packages/db/dist/index.js')).href);
+const { sampleCluster } = await import(pathToFileURL(path.join(root, 'packages/testkit/dist/fixtures.js')).href);
+const { parseClusterFilter } = await import(pathToFileURL(path.join(root, 'packages/placement/dist/filter.js')).href);
+
+const SIZES = (process.env.BENCH_SIZES ?? '10000,100000').split(',').map(Number);
+const TARGET_P50_MS = { 10000: 50, 100000: 250 };
+const RUNS = Number(process.env.BENCH_RUNS ?? 30);
+const LIMIT = 500;
+
+// The spec's sample block, verbatim (string values, the spec's load_15m spelling), parsed by
+// @ccg/placement (which normalises load_15m → load15m) as the API and the dry run do.
+const SPEC_SAMPLE = {
+  clusterMetricsQuery: {
+    logicalOperator: 'AND',
+    conditions: [
+      { variable: 'cluster.vcpu.load_15m', operator: '<', value: '10' },
+      { variable: 'cluster.gpu.totalFreeMem', operator: '>', value: '9000' },
+    ],
+  },
+  clusterQuery: {
+    logicalOperator: 'AND',
+    conditions: [
+      { variable: 'gpus.count', operator: '>', value: '5' },
+      { variable: 'clusterMetadata.vendor', operator: '==', value: 'dma-bangalore' },
+    ],
+  },
+};
+const SAMPLE = parseClusterFilter(SPEC_SAMPLE);
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const time = async (fn) => {
+  const t = process.hrtime.bigint();
+  const r = await fn();
+  return [Number(process.hrtime.bigint() - t) / 1e6, r];
+};
+
+/** Spec-shaped clusters and metrics in SQL: vendor 60%, gpus.count > 5 70%, load15m < 10 80%, totalFreeMem > 9000 60% (≈ 20% match); 2% never reported metrics. */
+async function seed(pool, n) {
+  const c = await pool.connect(); // setseed is per session
+  try {
+  await c.query('truncate clusters, cluster_metrics');
+  await c.query('select setseed(0.42)');
+  const x = sampleCluster('x');
+  await c.query(`insert into clusters (id, doc)
+    select id, $1::jsonb
+      || jsonb_build_object('id', id, 'config', ($2::jsonb) || jsonb_build_object('publicHostname', id || '.company.net'),
+           'gpus', jsonb_build_object('count', case when random() < 0.7 then 6 + floor(random() * 10)::int else floor(random() * 6)::int end, 'memory', 49152),
+           'clusterMetadata', ($3::jsonb) || jsonb_build_object('vendor', case when random() < 0.6 then 'dma-bangalore' else 'vendor-' || floor(random() * 20)::int end))
+    from (select 'bench-' || lpad(i::text, 7, '0') as id from generate_series(1, $4::int) i) s`, [JSON.stringify(x), JSON.stringify(x.config), JSON.stringify(x.clusterMetadata), n]);
+  await c.query(`insert into cluster_metrics (cluster_id, cluster, nodes, source, collected_at)
+    select id, jsonb_build_object(
+        'vcpu', jsonb_build_object('load1m', l, 'load5m', l, 'load15m', l, 'runningThreads', 1800),
+        'gpu', jsonb_build_object('totalFreeMem', g, 'count', 4),
+        'memory', jsonb_build_object('freeMem', 2000.0, 'usedMem', 1000.0, 'averageUtil', 33.3)),
+      jsonb_build_array(
+        jsonb_build_object('id', 'node-1', 'vcpu', jsonb_build_object('load15m', l), 'gpu', jsonb_build_object('totalFreeMem', g / 2)),
+        jsonb_build_object('id', 'node-2', 'vcpu', jsonb_build_object('load15m', l), 'gpu', jsonb_build_object('totalFreeMem', g / 2))),
+      'push', now()
+    from (select id, case when random() < 0.8 then random() * 9.9 else 10 + random() * 20 end as l,
+                 case when random() < 0.6 then 9001 + floor(random() * 30000) else floor(random() * 9000) end as g
+          from clusters where random() < 0.98) s`);
+  await c.query('analyze clusters');
+  await c.query('analyze cluster_metrics');
+  } finally {
+    c.release();
+  }
+}
+
+const schema = `bench_pf_${randomBytes(4).toString('hex')}`;
+const handle = await connectDb({ connectionString: baseDbUrl, schema, max: 4 });
+const rows = [];
+try {
+  await migrateToLatest(handle.db);
+  for (const n of SIZES) {
+    const t0 = Date.now();
+    await seed(handle.pool, n);
+    const seedMs = Date.now() - t0;
+    const page = () => filterClusters(handle.db, SAMPLE, { limit: LIMIT });
+    const all = () => filterClusterIds(handle.db, SAMPLE);
+    const allIds = await all();
+    const pageIds = (await page()).items.map((r) => r.id);
+    const baseline = (ids) => handle.pool.query('select id from clusters where id = any($1::text[])', [ids]);
+    for (let i = 0; i < 5; i++) await Promise.all([page(), all(), baseline(pageIds), baseline(allIds)].map((p) => p));
+    const t = { page: [], pageBase: [], all: [], allBase: [] };
+    for (let i = 0; i < RUNS; i++) {
+      t.page.push((await time(page))[0]);
+      t.pageBase.push((await time(() => baseline(pageIds)))[0]);
+      t.all.push((await time(all))[0]);
+      t.allBase.push((await time(() => baseline(allIds)))[0]);
+    }
+    const p50 = median(t.page);
+    rows.push({
+      clusters: n,
+      matching: allIds.length,
+      match_pct: Number(((100 * allIds.length) / n).toFixed(1)),
+      seed_s: Number((seedMs / 1000).toFixed(1)),
+      page_p50_ms: Number(p50.toFixed(2)),
+      page_p99_ms: Number(pct(t.page, 99).toFixed(2)),
+      page_ratio: Number((p50 / median(t.pageBase)).toFixed(2)),
+      all_p50_ms: Number(median(t.all).toFixed(2)),
+      all_p99_ms: Number(pct(t.all, 99).toFixed(2)),
+      all_ratio: Number((median(t.all) / median(t.allBase)).toFixed(2)),
+      target_ms: TARGET_P50_MS[n],
+      result: p50 < TARGET_P50_MS[n] ? 'PASS' : 'FAIL',
+    });
+    console.log(`placement-filter: ${n} clusters seeded in ${(seedMs / 1000).toFixed(1)} s; ${allIds.length} match`);
+  }
+  console.table(rows);
+  console.log('page_* = filterClusters first page (limit 500); all_* = filterClusterIds (every match); *_ratio = p50 / p50 of `select id from clusters where id = any(<same ids>)`.');
+  const pass = rows.every((r) => r.result === 'PASS');
+  console.log(`placement-filter: sample filter p50 ${rows.map((r) => `${r.page_p50_ms} ms at ${r.clusters} (target < ${r.target_ms} ms)`).join('; ')}: ${pass ? 'PASS' : 'FAIL'}`);
+  process.exitCode = pass ? 0 : 1;
+} finally {
+  await handle.close();
+  if (!process.env.BENCH_KEEP_SCHEMA) await dropSchema(schema);
+  else console.log('kept schema', schema);
+}
