@@ -64,6 +64,18 @@ const selector = (lowest: boolean) => `class AIOSv1PolicyRule {
   }
 }`;
 
+/** The same lowest-score selector in Python, written to the spec's AIOSv1PolicyRule contract. */
+const PY_LOWEST = `class AIOSv1PolicyRule:
+    def __init__(self, rule_id, settings, parameters):
+        self.settings = settings
+        self.parameters = parameters
+
+    def eval(self, parameters, input_data, context):
+        if input_data.get("action") == "selection":
+            return {"clusters": input_data["filter_result"]}
+        return min(input_data["clusters"], key=lambda c: c["score_data"]["score"])
+`;
+
 const DENY_ADD = `class AIOSv1PolicyRule {
   constructor(ruleId, settings, parameters) {}
   eval(parameters, inputData, context) { return { allowed: false, input_data: 'no capacity for ' + inputData.block_data.id + ' on ' + inputData.cluster_data.id }; }
@@ -117,6 +129,7 @@ beforeAll(async () => {
   ]) {
     expect((await gw.request('POST', '/policies', { uri, runtime: 'js', code })).status).toBe(200);
   }
+  expect((await gw.request('POST', '/policies', { uri: 'test.alloc.py-lowest:v1', runtime: 'python', code: PY_LOWEST })).status).toBe(200);
 }, 60_000);
 afterAll(async () => {
   await gw?.close();
@@ -151,6 +164,15 @@ describe('POST /blockActions/dryRun', () => {
     block.policyRulesSpec[0].values.policyRuleURI = 'test.alloc.lowest:v1';
     const res = await gw.request('POST', '/blockActions/dryRun', block);
     expect(res.status).toBe(200);
+    expect(res.body.data.pick.id).toBe('ba-b');
+  });
+
+  it('a Python rule that picks the lowest score gets the lowest', async () => {
+    const block = sampleBlock();
+    block.policyRulesSpec[0].values.policyRuleURI = 'test.alloc.py-lowest:v1';
+    const res = await gw.request('POST', '/blockActions/dryRun', block);
+    expect(res.status).toBe(200);
+    expect(res.body.data.selection).toMatchObject({ by: 'rule', policy_rule_uri: 'test.alloc.py-lowest:v1' });
     expect(res.body.data.pick.id).toBe('ba-b');
   });
 
@@ -275,5 +297,18 @@ describe('allocate and de-allocate', () => {
     const third = await gw.request('POST', '/blockActions/allocate', sampleBlock('alloc-twice'));
     expect(third.status).toBe(409);
     expect(third.body.error.code).toBe('BLOCK_EXISTS');
+  });
+
+  it('ten simultaneous allocates of one block id start exactly one task; the others get 409 naming it', async () => {
+    fakes.a.delay('create_block', 500);
+    const results = await Promise.all(Array.from({ length: 10 }, () => gw.request('POST', '/blockActions/allocate', sampleBlock('alloc-race'))));
+    const started = results.filter((r) => r.status === 200);
+    expect(started).toHaveLength(1);
+    const refused = results.filter((r) => r.status === 409);
+    expect(refused).toHaveLength(9);
+    for (const r of refused) expect(r.body.error.details.task_id).toBe(started[0].body.data.task_id);
+    expect((await finished(started[0].body.data.task_id)).task_status).toBe('completed');
+    const tasks = await gw.request('GET', '/tasks?task_type=block_allocation&limit=500');
+    expect(tasks.body.data.items.filter((t: any) => t.task_data.id === 'alloc-race' || t.task_data.blockId === 'alloc-race')).toHaveLength(1);
   });
 });

@@ -40,6 +40,8 @@ export interface TasksTable {
   cancel_requested: Generated<boolean>;
   idempotency_key: string | null;
   request_hash: string | null;
+  /** At most one pending/in-progress task holds a given key (e.g. `block:<id>`). */
+  exclusive_key: ColumnType<string | null, string | null | undefined, string | null>;
   actor: string | null;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;

@@ -120,6 +120,8 @@ async function deallocate(deps: PlacementDeps, ctx: TaskContext<{ block_id: stri
   return { block_id: blockId, cluster_id, result: removed.result };
 }
 
+const blockKey = (id: unknown) => (typeof id === 'string' && id ? `block:${id}` : undefined);
+
 /**
  * The block task definitions. Validation and plans need nothing, so the API builds them without
  * services; the worker passes its PlacementDeps so the handlers can run.
@@ -129,6 +131,8 @@ export function blockTasks(deps?: PlacementDeps): TaskDefinition<any, any>[] {
     type: BLOCK_ALLOCATION,
     inputSchema: blockAllocationInputSchema,
     plan: () => ALLOCATION_STEPS,
+    // One allocation or de-allocation per block at a time, enforced by the task registry.
+    exclusiveKey: (input) => blockKey(input.id ?? input.blockId),
     // Creation is not safe to repeat blindly after a partial failure: one attempt; retry is an API verb.
     attempts: 1,
     run: (ctx) => allocate(need(deps, BLOCK_ALLOCATION), ctx),
@@ -137,6 +141,7 @@ export function blockTasks(deps?: PlacementDeps): TaskDefinition<any, any>[] {
     type: BLOCK_DEALLOCATION,
     inputSchema: blockDeallocationInputSchema,
     plan: () => DEALLOCATION_STEPS,
+    exclusiveKey: (input) => blockKey(input.block_id),
     attempts: 1,
     run: (ctx) => deallocate(need(deps, BLOCK_DEALLOCATION), ctx),
   };

@@ -34,6 +34,8 @@ export interface TaskDefinition<I extends object = JsonObject, O = unknown> {
   plan(input: I): string[];
   /** The cluster a task concerns, for `GET /tasks?cluster_id=`. */
   clusterId?(input: I): string | undefined;
+  /** While a task of this key is pending or running, another gets 409 TASK_RUNNING (e.g. `block:<id>`). */
+  exclusiveKey?(input: I): string | undefined;
   /** Attempts for retryable errors. @defaultValue JOB_ATTEMPTS */
   attempts?: number;
   run(ctx: TaskContext<I>): Promise<O>;

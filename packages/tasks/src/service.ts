@@ -110,6 +110,7 @@ export class TaskService {
       idempotency_key: options.idempotencyKey ?? null,
       request_hash: requestHash,
       actor: options.actor ?? null,
+      exclusive_key: def.exclusiveKey?.(input) ?? null,
       steps: def.plan(input),
     });
     if (!created) {

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { JsonObject, Page, StepStatus, TaskStatus } from '@ccg/contracts';
+import { ConflictError, type JsonObject, type Page, type StepStatus, type TaskStatus } from '@ccg/contracts';
 import type { Database, TaskRow, TaskStepRow } from '../schema.js';
 import { decodeCursor, toPage, type PageRequest } from '../pagination.js';
 import { pgCode, UNIQUE_VIOLATION } from '../errors.js';
@@ -13,6 +13,7 @@ export interface NewTask {
   idempotency_key?: string | null;
   request_hash?: string | null;
   actor?: string | null;
+  exclusive_key?: string | null;
   steps: string[];
 }
 
@@ -53,6 +54,7 @@ export class TaskRepository {
             idempotency_key: t.idempotency_key ?? null,
             request_hash: t.request_hash ?? null,
             actor: t.actor ?? null,
+            exclusive_key: t.exclusive_key ?? null,
             started_at: null,
             finished_at: null,
           })
@@ -68,9 +70,15 @@ export class TaskRepository {
       });
       return { task, created: true };
     } catch (err) {
-      if (pgCode(err) === UNIQUE_VIOLATION && t.idempotency_key) {
+      if (pgCode(err) !== UNIQUE_VIOLATION) throw err;
+      // The same Idempotency-Key again is the same request, whichever constraint fired first.
+      if (t.idempotency_key) {
         const existing = await this.db.selectFrom('tasks').selectAll().where('idempotency_key', '=', t.idempotency_key).executeTakeFirst();
         if (existing) return { task: existing, created: false };
+      }
+      if ((err as { constraint?: string }).constraint === 'tasks_exclusive_active_uq') {
+        const active = await this.db.selectFrom('tasks').select(['task_id', 'task_status']).where('exclusive_key', '=', t.exclusive_key ?? '').where('task_status', 'in', ['pending', 'in_progress']).executeTakeFirst();
+        throw new ConflictError(`${t.exclusive_key} is already taken by task ${active?.task_id ?? '(finishing)'}`, { exclusive_key: t.exclusive_key, task_id: active?.task_id ?? null, task_status: active?.task_status ?? null }, 'TASK_RUNNING');
       }
       throw err;
     }
@@ -208,26 +216,31 @@ export class TaskRepository {
    * the rest start again. Undefined when the task is not in a retryable state.
    */
   async prepareRetry(taskId: string, nextJobId: (retries: number) => string): Promise<TaskRow | undefined> {
-    return this.db.transaction().execute(async (tx) => {
-      const row = await tx.selectFrom('tasks').selectAll().where('task_id', '=', taskId).forUpdate().executeTakeFirst();
-      if (!row || (row.task_status !== 'failed' && row.task_status !== 'cancelled')) return undefined;
-      await tx.updateTable('task_steps').set({ status: 'pending', finished_at: null, message: null }).where('task_id', '=', taskId).where('status', '!=', 'completed').execute();
-      return tx
-        .updateTable('tasks')
-        .set({
-          task_status: 'pending',
-          task_status_data: '{}',
-          job_id: nextJobId(row.retries + 1),
-          retries: row.retries + 1,
-          run_id: null,
-          cancel_requested: false,
-          finished_at: null,
-          updated_at: new Date(),
-        })
-        .where('task_id', '=', taskId)
-        .returningAll()
-        .executeTakeFirstOrThrow();
+    return this.db.transaction().execute((tx) => this.retryIn(tx, taskId, nextJobId)).catch((err) => {
+      if (pgCode(err) === UNIQUE_VIOLATION) throw new ConflictError(`task ${taskId} cannot run again while another task holds its exclusive key`, { task_id: taskId }, 'TASK_RUNNING');
+      throw err;
     });
+  }
+
+  private async retryIn(tx: Kysely<Database>, taskId: string, nextJobId: (retries: number) => string): Promise<TaskRow | undefined> {
+    const row = await tx.selectFrom('tasks').selectAll().where('task_id', '=', taskId).forUpdate().executeTakeFirst();
+    if (!row || (row.task_status !== 'failed' && row.task_status !== 'cancelled')) return undefined;
+    await tx.updateTable('task_steps').set({ status: 'pending', finished_at: null, message: null }).where('task_id', '=', taskId).where('status', '!=', 'completed').execute();
+    return tx
+      .updateTable('tasks')
+      .set({
+        task_status: 'pending',
+        task_status_data: '{}',
+        job_id: nextJobId(row.retries + 1),
+        retries: row.retries + 1,
+        run_id: null,
+        cancel_requested: false,
+        finished_at: null,
+        updated_at: new Date(),
+      })
+      .where('task_id', '=', taskId)
+      .returningAll()
+      .executeTakeFirstOrThrow();
   }
 
   /** Tasks in `status` not updated for `olderThanMs` (the reconciler's candidates). */
