@@ -3,14 +3,12 @@ import type { Config } from '@ccg/config';
 import { BlockRepository, ClusterRepository, MetricsRepository, TaskRepository, type Database } from '@ccg/db';
 import { MetricsService } from '@ccg/metrics';
 import { ClusterClient } from '@ccg/cluster-client';
-import type { OperationsContext } from '@ccg/operations';
-import { MembershipService, NodeService } from '@ccg/operations';
-import { ControllerService, MgmtService, VdagControllerService } from '@ccg/operations';
+import { ControllerService, MembershipService, MgmtService, NodeService, VdagControllerService, type OperationsContext } from '@ccg/operations';
 import { BlockService, ClusterService } from '@ccg/registry';
 import { TaskService, type QueueBackend, type TaskCatalogue } from '@ccg/tasks';
 import type { PolicySystem } from '@ccg/policy';
-import { PolicyAdmin } from './policy-admin.js';
 import { BlockActionsService } from '@ccg/placement';
+import { PolicyAdmin } from './policy-admin.js';
 
 export interface Services {
   db: Kysely<Database>;

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { randomBytes } from 'node:crypto';
 import { ClusterRepository, connectDb, explainExclusions, MetricsRepository, migrateToLatest, type DbHandle } from '@ccg/db';
-import { sampleCluster, testDatabaseUrl } from '@ccg/testkit';
+import { newTestSchemaName, sampleCluster, testDatabaseUrl } from '@ccg/testkit';
 import { matchingClusterIds, normaliseMetricsPath, parseClusterFilter } from '@ccg/placement';
 
 const leaf = (variable: string, operator: string, value: unknown) => ({ variable, operator, value });
@@ -54,7 +53,7 @@ describe('parseClusterFilter (validation and normalisation)', () => {
 
 describe('filter SQL (against Postgres)', () => {
   let h: DbHandle;
-  const schema = `t_pf_${randomBytes(4).toString('hex')}`;
+  const schema = newTestSchemaName();
   const ids = (raw: unknown) => matchingClusterIds(h.db, raw);
   const doc = (id: string, gpus: unknown, vendor: unknown, extra: object = {}) => ({ ...sampleCluster(id), gpus: { count: gpus }, clusterMetadata: { ...(sampleCluster(id).clusterMetadata as object), vendor }, ...extra });
 
@@ -74,7 +73,6 @@ describe('filter SQL (against Postgres)', () => {
     await report('d', 20, 50000, [{ id: 'n1' }, { id: 'n2' }, { id: 'n3' }]);
   });
   afterAll(async () => {
-    await h?.pool.query(`drop schema if exists ${schema} cascade`);
     await h?.close();
   });
 

@@ -65,14 +65,22 @@ export function repoRoot(): string {
 }
 
 /**
+ * A fresh Postgres schema name for a test: `t_<run id><6 hex>`. The global teardown drops the
+ * run's schemas; tests must not drop them themselves (another file's migrator may be reading).
+ */
+export function newTestSchemaName(): string {
+  const runId = /^[0-9a-f]{4}$/.test(process.env.CCG_TEST_RUN_ID ?? '') ? process.env.CCG_TEST_RUN_ID! : randomBytes(2).toString('hex');
+  return `t_${runId}${randomBytes(3).toString('hex')}`;
+}
+
+/**
  * Starts the gateway in-process on a free port with its own Postgres schema and queue
  * namespace, so test files never see each other's data and can run in parallel.
  */
 export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<TestGateway> {
   const backend = opts.backend ?? 'postgres';
-  const runId = /^[0-9a-f]{4}$/.test(process.env.CCG_TEST_RUN_ID ?? '') ? process.env.CCG_TEST_RUN_ID! : randomBytes(2).toString('hex');
-  const id = opts.replicaOf ? opts.replicaOf.schema.slice(2) : runId + randomBytes(3).toString('hex');
-  const schema = `t_${id}`;
+  const schema = opts.replicaOf ? opts.replicaOf.schema : newTestSchemaName();
+  const id = schema.slice(2);
   const baseUrl = testDatabaseUrl();
   const redisUrl = testRedisUrl();
   if (backend === 'redis' && !redisUrl) throw new Error('Redis backend requested but no Redis is reachable');
