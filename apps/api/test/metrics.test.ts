@@ -49,6 +49,22 @@ describe('cluster metrics', () => {
     expect(bad.status).toBe(400);
   });
 
+  it('queries nodes with the placement filter language (spec metric names resolve; numeric strings compare as numbers)', async () => {
+    const q = (body: object) => gw.request('POST', '/cluster-metrics/metrics-c1/node/query', body);
+    const hot = await q({ logicalOperator: 'AND', conditions: [{ variable: 'vcpu.load_15m', operator: '>', value: '1' }] });
+    expect(hot.status).toBe(200);
+    expect(hot.body.data.items.map((n: any) => n.id)).toEqual(['node-2']);
+    const either = await q({ logicalOperator: 'OR', conditions: [{ variable: 'nodes.metrics.resource.node.vcpu.load_15m', operator: '<', value: 1 }, { variable: 'gpu.totalFreeMem', operator: '>=', value: 10000 }] });
+    expect(either.body.data.items.map((n: any) => n.id).sort()).toEqual(['node-1', 'node-2']);
+    const single = await q({ variable: 'id', operator: 'IN', value: ['node-1', 'node-9'] });
+    expect(single.body.data.items.map((n: any) => n.id)).toEqual(['node-1']);
+    const badOp = await q({ logicalOperator: 'AND', conditions: [{ variable: 'vcpu.load15m', operator: '~', value: 1 }] });
+    expect(badOp.status).toBe(400);
+    expect(badOp.body.error.details.field).toBe('body.conditions.0.operator');
+    const agg = await q({ logicalOperator: 'AND', conditions: [{ aggOperator: 'count', target: 'nodes', operator: '>', value: 1 }] });
+    expect(agg.status).toBe(400);
+  });
+
   it('404 for an unknown cluster, a cluster that never reported, and an unknown node', async () => {
     expect((await gw.request('GET', '/cluster-metrics/nope')).status).toBe(404);
     expect((await gw.request('GET', '/cluster-metrics/metrics-quiet')).status).toBe(404);

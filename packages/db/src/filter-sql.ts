@@ -73,9 +73,13 @@ interface Target {
 export const isGroup = (n: FilterNode): n is FilterGroup => 'logicalOperator' in n;
 export const isAggregate = (n: FilterNode): n is FilterAggregate => 'aggOperator' in n;
 
-function target(scope: 'cluster' | 'metrics', variable: string): Target {
+/** What a filter reads: cluster documents (`c`), cluster metrics (`m`) or one node metrics document (`nd.node`). */
+export type FilterScope = 'cluster' | 'metrics' | 'node';
+
+function target(scope: FilterScope, variable: string): Target {
   const segs = variable.split('.');
   if (scope === 'cluster') return { value: sql`c.doc #> ${segs}::text[]` };
+  if (scope === 'node') return { value: sql`nd.node #> ${segs}::text[]` };
   if (variable === 'clusterId') return { value: sql`to_jsonb(m.cluster_id)` };
   const rest = segs.slice(1); // after "cluster."
   return { value: sql`m.cluster #> ${rest}::text[]` };
@@ -121,8 +125,8 @@ function compileAggregate(n: FilterAggregate): RawBuilder<boolean> {
   return n.operator === '!=' ? sql`(not coalesce(${cmp}, false))` : cmp;
 }
 
-/** One node of a filter as a boolean SQL expression over `c` (clusters) or `m` (cluster_metrics). */
-export function compileFilterNode(scope: 'cluster' | 'metrics', n: FilterNode): RawBuilder<boolean> {
+/** One node of a filter as a boolean SQL expression over `c` (clusters), `m` (cluster_metrics) or `nd.node`. */
+export function compileFilterNode(scope: FilterScope, n: FilterNode): RawBuilder<boolean> {
   if (isGroup(n)) return sql`(${sql.join(n.conditions.map((c) => compileFilterNode(scope, c)), sql.raw(n.logicalOperator === 'AND' ? ' and ' : ' or '))})`;
   if (isAggregate(n)) return compileAggregate(n);
   return compareLeaf(target(scope, n.variable), n.operator, n.value);

@@ -1,5 +1,5 @@
 import { InputError, metricsReportSchema, NotFoundError, nodeQuerySchema, validate, type Json, type JsonObject } from '@ccg/contracts';
-import type { ClusterMetricsRow, ClusterRepository, MetricsRepository } from '@ccg/db';
+import type { ClusterMetricsRow, ClusterRepository, FilterNode, MetricsRepository } from '@ccg/db';
 import { applyDottedUpdate } from '@ccg/registry';
 
 /** What a cluster's metrics service answers at `GET /cluster` (reference §5.3). */
@@ -117,6 +117,12 @@ export class MetricsService {
     const filter = validate<Record<string, Json>>(nodeQuerySchema, body, 'body');
     await this.clusters.get(clusterId);
     return this.repo.queryNodes(clusterId, applyDottedUpdate({}, filter));
+  }
+
+  /** Node documents matching a placement filter already validated by `parseNodeFilter` (@ccg/placement). */
+  async queryNodesWhere(clusterId: string, filter: FilterNode): Promise<JsonObject[]> {
+    await this.clusters.get(clusterId);
+    return this.repo.queryNodesWhere(clusterId, filter);
   }
 
   /** The latest metrics as the pre-check inputs want them (`cluster_metrics`), or null before any report. */

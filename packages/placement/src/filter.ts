@@ -46,8 +46,9 @@ const OPERATORS: readonly FilterOperator[] = [...COMPARISONS, 'IN', 'LIKE'];
 const AGG_OPERATORS = ['count', 'avg', 'sum', 'min', 'max'] as const;
 const SEGMENT = /^[A-Za-z0-9_]+$/;
 
-type Query = 'clusterQuery' | 'clusterMetricsQuery';
-const QUERIES: readonly Query[] = ['clusterQuery', 'clusterMetricsQuery'];
+/** `nodeQuery`: one node metrics document at a time (POST /cluster-metrics/:id/node/query). */
+type Query = 'clusterQuery' | 'clusterMetricsQuery' | 'nodeQuery';
+const QUERIES: readonly ('clusterQuery' | 'clusterMetricsQuery')[] = ['clusterQuery', 'clusterMetricsQuery'];
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const isScalar = (v: unknown): v is FilterScalar =>
@@ -118,6 +119,11 @@ function parseNode(raw: unknown, query: Query, field: string, depth: number, bud
     if (head === 'nodes') bad(`${field}.variable`, 'cannot name node metrics directly; use an aggregate condition (aggOperator, target "nodes.<path>")');
     if (variable !== 'clusterId' && (head !== 'cluster' || variable === 'cluster')) bad(`${field}.variable`, 'must be "clusterId" or a path under "cluster." (the cluster metrics)');
   }
+  if (query === 'nodeQuery') {
+    // Node documents are flat (`vcpu.load15m`); `nodes.` and the stored nesting are accepted too.
+    variable = normaliseMetricsPath(variable.startsWith('nodes.') ? variable : `nodes.${variable}`).slice('nodes.'.length);
+    if (variable === '') bad(`${field}.variable`, 'must name a field of the node metrics document');
+  }
   const operator = raw.operator as FilterOperator;
   if (!OPERATORS.includes(operator)) bad(`${field}.operator`, `must be one of ${OPERATORS.join(' ')}`);
   if (!('value' in raw)) bad(`${field}.value`, 'is required');
@@ -147,6 +153,14 @@ export function parseClusterFilter(raw: unknown, field = 'filter'): ClusterFilte
   for (const q of QUERIES) if (raw[q] !== undefined) out[q] = parseNode(raw[q], q, `${field}.${q}`, 0, budget);
   if (!out.clusterQuery && !out.clusterMetricsQuery) bad(field, 'must have clusterQuery and/or clusterMetricsQuery');
   return out;
+}
+
+/**
+ * Validates a filter over single node metrics documents (`{logicalOperator, conditions}` or one
+ * condition; no aggregates); throws InputError naming the bad condition.
+ */
+export function parseNodeFilter(raw: unknown, field = 'body'): FilterNode {
+  return parseNode(raw, 'nodeQuery', field, 0, { conditions: 0 });
 }
 
 /** Validated filter → one page of matching cluster rows (ordered by id). */

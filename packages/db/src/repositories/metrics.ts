@@ -1,6 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { JsonObject } from '@ccg/contracts';
 import type { ClusterMetricsRow, Database } from '../schema.js';
+import { compileFilterNode, type FilterNode } from '../filter-sql.js';
 
 export interface MetricsSnapshot {
   cluster_id: string;
@@ -47,6 +48,14 @@ export class MetricsRepository {
   async historyCount(clusterId: string): Promise<number> {
     const r = await this.db.selectFrom('cluster_metrics_history').select((eb) => eb.fn.countAll<number>().as('n')).where('cluster_id', '=', clusterId).executeTakeFirstOrThrow();
     return Number(r.n);
+  }
+
+  /** Node documents of a cluster's latest metrics that satisfy a (validated) placement filter. */
+  async queryNodesWhere(clusterId: string, filter: FilterNode): Promise<JsonObject[]> {
+    const rows = await sql<{ node: JsonObject }>`
+      select nd.node from cluster_metrics m, jsonb_array_elements(m.nodes) as nd(node)
+      where m.cluster_id = ${clusterId} and ${compileFilterNode('node', filter)}`.execute(this.db);
+    return rows.rows.map((r) => r.node);
   }
 
   /** Node documents of a cluster's latest metrics that contain `match` (JSONB containment: equality on each given path). */
