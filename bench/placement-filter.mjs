@@ -5,21 +5,20 @@
 // SQL filter (first page) and the dry run's filter+selection below; the exit code is 0 only if all pass.
 // The full candidate set (filterClusterIds) is measured and printed too.
 // Then filter + selection exactly as the dry run does it: a PlacementPipeline (the built
-// @ccg/placement) with the API's deps, the spec's sample block (bench/spec-sample-block.json,
+// @ccg/placement) with the API's deps, the spec's sample block (the testkit's sampleBlock(),
 // copied verbatim from the spec's "Sample block data") normalised by normaliseBlock, and its
 // clusterAllocator rule registered as the standard JS selector (`selection` → the filter_result),
 // timed as `pipeline.filter(block)` + `pipeline.select(block, candidates)`, alternately with a
 // plain indexed `select id, doc from clusters where id = any(<the ids the filter returned>)`.
 // The issue-6 targets are judged on the filter+selection p50 (the dry-run path).
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { baseDbUrl, dropSchema, median, root, schemaUrl } from './lib.mjs';
 
 const dist = (pkg, file = 'index.js') => import(pathToFileURL(path.join(root, 'packages', pkg, 'dist', file)).href);
 const { connectDb, migrateToLatest, filterClusters, filterClusterIds, ClusterRepository, BlockRepository, MetricsRepository } = await dist('db');
-const { sampleCluster } = await dist('testkit', 'fixtures.js');
+const { sampleBlock, sampleCluster } = await dist('testkit', 'fixtures.js');
 const { parseClusterFilter, PlacementPipeline, normaliseBlock } = await dist('placement');
 const { MetricsService } = await dist('metrics');
 const { ClusterClient } = await dist('cluster-client');
@@ -32,30 +31,13 @@ const TARGET_P50_MS = { 10000: 50, 100000: 250 };
 const RUNS = Number(process.env.BENCH_RUNS ?? 30);
 const LIMIT = 500;
 
-// The spec's sample block, verbatim (string values, the spec's load_15m spelling), parsed by
-// @ccg/placement (which normalises load_15m → load15m) as the API and the dry run do.
-const SPEC_SAMPLE = {
-  clusterMetricsQuery: {
-    logicalOperator: 'AND',
-    conditions: [
-      { variable: 'cluster.vcpu.load_15m', operator: '<', value: '10' },
-      { variable: 'cluster.gpu.totalFreeMem', operator: '>', value: '9000' },
-    ],
-  },
-  clusterQuery: {
-    logicalOperator: 'AND',
-    conditions: [
-      { variable: 'gpus.count', operator: '>', value: '5' },
-      { variable: 'clusterMetadata.vendor', operator: '==', value: 'dma-bangalore' },
-    ],
-  },
-};
+// The spec's sample block (testkit fixture, verbatim from the spec: string values, the spec's
+// load_15m spelling); its filter is parsed by @ccg/placement as the API and the dry run do.
+const SPEC_BLOCK = sampleBlock();
+const SPEC_SAMPLE = SPEC_BLOCK.policyRulesSpec[0].values.parameters.filter;
 const SAMPLE = parseClusterFilter(SPEC_SAMPLE);
 
-// The spec's "Sample block data" verbatim; its filter is SPEC_SAMPLE above.
-const SPEC_BLOCK = JSON.parse(readFileSync(new URL('./spec-sample-block.json', import.meta.url), 'utf8'));
 const BLOCK = normaliseBlock(SPEC_BLOCK);
-if (JSON.stringify(BLOCK.policies.clusterAllocator.parameters.filter) !== JSON.stringify(SPEC_SAMPLE)) throw new Error('the sample block\'s filter is not the spec sample filter');
 const ALLOCATOR_URI = BLOCK.policies.clusterAllocator.policyRuleURI; // policy.clusterAllocator.yolo-cluster-selector:v1
 /** The standard selector (as in apps/api/test/block-actions.test.ts): keeps every filtered cluster; post_dry_run picks the highest score. */
 const SELECTOR = `class AIOSv1PolicyRule {

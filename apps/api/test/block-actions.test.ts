@@ -1,55 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { BlockRepository } from '@ccg/db';
-import { defaultFakeMetrics, sampleCluster, startFakeCluster, startTestGateway, waitFor, type FakeCluster, type TestGateway } from '@ccg/testkit';
-
-/** The spec's "Sample block data", as written (string values, `load_15m`: the filter language reads them as meant). */
-function sampleBlock(id = 'detector-yolo-88'): any {
-  return {
-    blockId: id,
-    blockComponentURI: 'model.object-detector:2.0.0-stable',
-    component: { componentId: { name: 'vllm-chat', version: '1.0.0', releaseTag: 'stable' }, componentType: 'model' },
-    minInstances: 1,
-    maxInstances: 5,
-    blockInitData: { weights_path: '/models/yolov5s.pt', device: 'cuda' },
-    initSettings: { batch_size: 4, timeout_ms: 1000 },
-    parameters: { confidence_threshold: 0.5, nms_threshold: 0.4 },
-    policyRulesSpec: [
-      {
-        values: {
-          name: 'clusterAllocator',
-          policyRuleURI: 'policy.clusterAllocator.yolo-cluster-selector:v1',
-          parameters: {
-            filter: {
-              clusterMetricsQuery: {
-                logicalOperator: 'AND',
-                conditions: [
-                  { variable: 'cluster.vcpu.load_15m', operator: '<', value: '10' },
-                  { variable: 'cluster.gpu.totalFreeMem', operator: '>', value: '9000' },
-                ],
-              },
-              clusterQuery: {
-                logicalOperator: 'AND',
-                conditions: [
-                  { variable: 'gpus.count', operator: '>', value: '5' },
-                  { variable: 'clusterMetadata.vendor', operator: '==', value: 'dma-bangalore' },
-                ],
-              },
-            },
-          },
-          settings: { max_candidates: 3 },
-        },
-      },
-      {
-        values: {
-          name: 'resourceAllocator',
-          policyRuleURI: 'policy.resourceAllocator.yolo-gpu-scheduler:v0.0.1-beta',
-          parameters: { gpus: 1, max_gpu_utilization: 0.8, min_gpu_free_memory: 5000 },
-          settings: { selection_mode: 'greedy' },
-        },
-      },
-    ],
-  };
-}
+import { defaultFakeMetrics, sampleBlock, sampleCluster, startFakeCluster, startTestGateway, waitFor, type FakeCluster, type TestGateway } from '@ccg/testkit';
 
 /** A standard selector: keeps every filtered cluster; after the dry run, the highest (or lowest) score. */
 const selector = (lowest: boolean) => `class AIOSv1PolicyRule {

@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { BlockRepository } from '@ccg/db';
-import { sampleCluster, startFakeCluster, startTestGateway, type FakeCluster, type TestGateway } from '@ccg/testkit';
-
-/** Denies, returning the input dict it saw (read back from error.details.reason). */
-const RECORDER = `class AIOSv1PolicyRule {
-  constructor(ruleId, settings, parameters) {}
-  eval(parameters, inputData, context) {
-    return { allowed: false, input_data: { keys: Object.keys(inputData).sort(), input: inputData } };
-  }
-}`;
+import { startFakeCluster, startTestGateway, type FakeCluster, type TestGateway, RECORDING_RULE, registerJsRule, setPrecheckMap, createClusterAt, DENY_RULE_URI } from '@ccg/testkit';
 
 /** scale_block: caps every scale-up at one instance and lets it through. */
 const CAP_AT_ONE = `class AIOSv1PolicyRule {
@@ -29,22 +21,15 @@ const BREAKER = `class AIOSv1PolicyRule {
   }
 }`;
 
-const DENY = 'aiosv1.policies.builtin.deny-with-reason:v1.0.0-stable';
+const DENY = DENY_RULE_URI;
 const BLOCK = 'block-787sj';
 
 let gw: TestGateway;
 let fake: FakeCluster;
 
-async function setMap(body: object) {
-  const res = await gw.request('POST', '/pre-check-policies/update', body);
-  expect(res.status).toBe(200);
-}
+const setMap = (body: object) => setPrecheckMap(gw, body);
 
-async function createCluster(id: string, urlMap: object = fake.urlMap) {
-  const base = sampleCluster(id);
-  const res = await gw.request('POST', '/clusters/create', { ...base, config: { ...(base.config as object), urlMap } });
-  expect(res.status).toBe(200);
-}
+const createCluster = (id: string, urlMap: object = fake.urlMap) => createClusterAt(gw, id, urlMap);
 
 /** The spec §3.1 example with its placeholders filled from the sample cluster. */
 const scaleExample = () => ({
@@ -73,8 +58,8 @@ beforeAll(async () => {
   await blocks.insert({ id: 'block-elsewhere', doc: { id: 'block-elsewhere' }, cluster_id: 'ctl-2', status: 'running' });
   await blocks.insert({ id: 'block-unplaced', doc: { id: 'block-unplaced' }, cluster_id: null, status: 'pending' });
   await blocks.insert({ id: 'block-down', doc: { id: 'block-down' }, cluster_id: 'ctl-down', status: 'running' });
-  for (const [uri, code] of [['test.ctl.recorder:v1', RECORDER], ['test.ctl.cap:v1', CAP_AT_ONE], ['test.ctl.breaker:v1', BREAKER]]) {
-    expect((await gw.request('POST', '/policies', { uri, runtime: 'js', code })).status).toBe(200);
+  for (const [uri, code] of [['test.ctl.recorder:v1', RECORDING_RULE], ['test.ctl.cap:v1', CAP_AT_ONE], ['test.ctl.breaker:v1', BREAKER]]) {
+    await registerJsRule(gw, uri, code);
   }
 });
 afterAll(async () => {

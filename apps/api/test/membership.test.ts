@@ -1,13 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { sampleCluster, sampleNode, startFakeCluster, startTestGateway, type FakeCluster, type TestGateway } from '@ccg/testkit';
-
-/** Denies, returning the input dict it saw as its reason. */
-const RECORDER = `class AIOSv1PolicyRule {
-  constructor(ruleId, settings, parameters) {}
-  eval(parameters, inputData, context) {
-    return { allowed: false, input_data: { keys: Object.keys(inputData).sort(), input: inputData } };
-  }
-}`;
+import { registerJsRule, sampleNode, startFakeCluster, startTestGateway, type FakeCluster, type TestGateway, RECORDING_RULE, setPrecheckMap, createClusterAt } from '@ccg/testkit';
 
 /** add_node: tags the node; remove_node: redirects to parameters.to. */
 const REWRITER = `class AIOSv1PolicyRule {
@@ -23,18 +15,14 @@ let gw: TestGateway;
 let fake: FakeCluster;
 const CID = 'mem-c1';
 
-async function setMap(body: object) {
-  const res = await gw.request('POST', '/pre-check-policies/update', body);
-  expect(res.status).toBe(200);
-}
+const setMap = (body: object) => setPrecheckMap(gw, body);
 
 beforeAll(async () => {
   fake = await startFakeCluster();
   gw = await startTestGateway({ worker: false, env: { CLUSTER_CLIENT_TIMEOUT_MS: '500' } });
-  const base = sampleCluster(CID);
-  expect((await gw.request('POST', '/clusters/create', { ...base, config: { ...(base.config as object), urlMap: fake.urlMap } })).status).toBe(200);
-  await gw.request('POST', '/policies', { uri: 'test.membership.recorder:v1', runtime: 'js', code: RECORDER });
-  await gw.request('POST', '/policies', { uri: 'test.membership.rewriter:v1', runtime: 'js', code: REWRITER });
+  await createClusterAt(gw, CID, fake.urlMap);
+  await registerJsRule(gw, 'test.membership.recorder:v1', RECORDING_RULE);
+  await registerJsRule(gw, 'test.membership.rewriter:v1', REWRITER);
 });
 afterAll(async () => {
   await gw.close();

@@ -1,14 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { blockInstancesOnNode, sumNodeTotals, withNodes } from '@ccg/operations';
-import { sampleCluster, sampleNode, startFakeCluster, startTestGateway, type FakeCluster, type TestGateway } from '@ccg/testkit';
-
-/** A rule that denies, returning the input dict it saw as its reason (read from error.details.reason). */
-const RECORDER = `class AIOSv1PolicyRule {
-  constructor(ruleId, settings, parameters) {}
-  eval(parameters, inputData, context) {
-    return { allowed: false, input_data: { keys: Object.keys(inputData).sort(), input: inputData } };
-  }
-}`;
+import { sampleCluster, sampleNode, startFakeCluster, startTestGateway, type FakeCluster, type TestGateway, RECORDING_RULE, registerJsRule, setPrecheckMap, createClusterAt } from '@ccg/testkit';
 
 /** add_node: rewrites the node (tags, memory, metadata) and lets it through. */
 const NODE_REWRITER = `class AIOSv1PolicyRule {
@@ -34,17 +26,9 @@ const NODE_ID_REWRITER = `class AIOSv1PolicyRule {
 let gw: TestGateway;
 let fake: FakeCluster;
 
-async function setMap(body: object) {
-  const res = await gw.request('POST', '/pre-check-policies/update', body);
-  expect(res.status).toBe(200);
-}
+const setMap = (body: object) => setPrecheckMap(gw, body);
 
-async function createCluster(id: string) {
-  const base = sampleCluster(id);
-  const res = await gw.request('POST', '/clusters/create', { ...base, config: { ...(base.config as object), urlMap: fake.urlMap } });
-  expect(res.status).toBe(200);
-  return res.body.data;
-}
+const createCluster = (id: string) => createClusterAt(gw, id, fake.urlMap);
 
 async function read(id: string) {
   return (await gw.request('GET', `/clusters/read/${id}`)).body.data;
@@ -72,9 +56,9 @@ function expectTotalsAreSums(doc: any) {
 beforeAll(async () => {
   fake = await startFakeCluster();
   gw = await startTestGateway({ worker: false, env: { CLUSTER_CLIENT_TIMEOUT_MS: '500' } });
-  await gw.request('POST', '/policies', { uri: 'test.nodes.recorder:v1', runtime: 'js', code: RECORDER });
-  await gw.request('POST', '/policies', { uri: 'test.nodes.rewriter:v1', runtime: 'js', code: NODE_REWRITER });
-  await gw.request('POST', '/policies', { uri: 'test.nodes.id-rewriter:v1', runtime: 'js', code: NODE_ID_REWRITER });
+  await registerJsRule(gw, 'test.nodes.recorder:v1', RECORDING_RULE);
+  await registerJsRule(gw, 'test.nodes.rewriter:v1', NODE_REWRITER);
+  await registerJsRule(gw, 'test.nodes.id-rewriter:v1', NODE_ID_REWRITER);
 });
 afterAll(async () => {
   await gw.close();

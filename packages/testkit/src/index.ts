@@ -3,3 +3,4 @@ export * from './fixtures.js';
 export * from './http.js';
 export * from './gateway.js';
 export * from './fake-cluster.js';
+export * from './policies.js';
