@@ -4,8 +4,8 @@
  * Workspace packages resolve to their sources; only tests that start a separate worker process
  * (spawnWorker) and the embedded-Postgres fallback use the build, which `npm test` makes first.
  */
-const packages = ['config', 'contracts', 'db', 'registry', 'tasks', 'runtime', 'policy', 'metrics', 'testkit', 'cluster-client', 'operations', 'placement'];
-const apps = ['api', 'worker', 'gateway'];
+const packages = ['config', 'contracts', 'db', 'registry', 'tasks', 'runtime', 'policy', 'metrics', 'testkit', 'cluster-client', 'operations', 'placement', 'kube'];
+const apps = ['api', 'worker', 'gateway', 'cli'];
 
 export default {
   testEnvironment: 'node',
