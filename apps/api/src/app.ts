@@ -7,6 +7,7 @@ import { requestContext, requireJsonBody } from './middleware.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { blockRoutes } from './routes/blocks.js';
 import { taskRoutes } from './routes/tasks.js';
+import { taskEventRoutes } from './routes/task-events.js';
 import { adminRoutes } from './routes/admin.js';
 import { healthRoutes } from './routes/health.js';
 import { policyRoutes } from './routes/policies.js';
@@ -35,6 +36,7 @@ export function createApp(services: Services, opts: AppOptions): Express {
   app.use(clusterRoutes(services.clusters));
   app.use(blockRoutes(services.blocks));
   app.use(taskRoutes(services.tasks));
+  app.use(taskEventRoutes(services.tasks));
   app.use(adminRoutes(services.tasks));
   app.use(policyRoutes(services.policy, services.policyAdmin));
   app.use(metricsRoutes(services.metrics));
