@@ -40,6 +40,8 @@ export interface TestGateway {
   schema: string;
   db: DbHandle;
   services: Services;
+  /** The Express app the server runs (route-walking tests enumerate its router). */
+  app: ReturnType<typeof createApp>;
   policy: PolicySystem;
   queues: QueueBackend;
   worker?: WorkerHandle;
@@ -103,7 +105,8 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const policy = await createPolicySystem(env.DATABASE_URL, config.policy, log);
   const services = createServices(db.db, queues, catalogue, config, policy);
   const worker = opts.worker === false ? undefined : startWorker(db.db, queues, createCatalogue, config, log, undefined, policy);
-  const server: Server = await listen(createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log }), 0, '127.0.0.1');
+  const app = createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log });
+  const server: Server = await listen(app, 0, '127.0.0.1');
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
   return {
     url,
@@ -112,6 +115,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     schema,
     db,
     services,
+    app,
     policy,
     queues,
     worker,
