@@ -1,1 +1,3 @@
-export {};
+export { runCli, buildProgram, EXIT } from './program.js';
+export { GatewayClient, ApiError } from './client.js';
+export { watchTask, taskUpdates, failureSummary, type TaskView, type StepView } from './watch.js';

@@ -1,0 +1,45 @@
+import type { Command } from 'commander';
+import { enc, type ContextOf } from '../context.js';
+import { readDocument } from '../files.js';
+import { show, table } from '../output.js';
+import { startedTask } from './tasks.js';
+
+export function blockCommands(program: Command, ctx: ContextOf): void {
+  const blocks = program.command('blocks').description('blocks: placement and the blocks registry');
+  blocks
+    .command('list')
+    .description('allocated blocks')
+    .option('--limit <n>', 'page size', '50')
+    .action(async (opts: { limit: string }) => {
+      const c = ctx();
+      show(c.o, await c.client.call('GET', `/blocks?limit=${enc(opts.limit)}`), (p) => table(p.items, ['id', 'cluster_id', 'status', 'updated_at']));
+    });
+  blocks.command('get <blockId>').description('one block').action(async (id: string) => {
+    const c = ctx();
+    show(c.o, await c.client.call('GET', `/blocks/${enc(id)}`));
+  });
+  blocks.command('dry-run <file>').description('explain where a block (JSON/YAML) would go, without allocating').action(async (file: string) => {
+    const c = ctx();
+    show(c.o, await c.client.call('POST', '/blockActions/dryRun', await readDocument(file, 'block file')));
+  });
+  blocks.command('select <file>').description('the clusters a block could go to').action(async (file: string) => {
+    const c = ctx();
+    show(c.o, await c.client.call('POST', '/blockActions/selectClusters', await readDocument(file, 'block file')), (d) => (d.clusters ?? []).join('\n') || '(none)');
+  });
+  blocks
+    .command('allocate <file>')
+    .description('allocate a block (a background task)')
+    .option('--wait', 'follow the task until it ends')
+    .action(async (file: string, opts: { wait?: boolean }) => {
+      const c = ctx();
+      await startedTask(c, await c.client.call('POST', '/blockActions/allocate', await readDocument(file, 'block file')), Boolean(opts.wait));
+    });
+  blocks
+    .command('deallocate <blockId>')
+    .description('remove an allocated block (a background task)')
+    .option('--wait', 'follow the task until it ends')
+    .action(async (id: string, opts: { wait?: boolean }) => {
+      const c = ctx();
+      await startedTask(c, await c.client.call('POST', '/blockActions/deallocate', { block_id: id }), Boolean(opts.wait));
+    });
+}
