@@ -23,6 +23,19 @@ export interface ClusterClientOptions {
   retries?: number;
   /** Pause between GET attempts. @defaultValue 200 */
   retryDelayMs?: number;
+  /** Told about every HTTP exchange (each attempt of a retried GET too); for metrics. Must not throw. */
+  onCall?: (call: UpstreamCall) => void;
+}
+
+/** One HTTP exchange with a cluster service, as reported to `onCall`. */
+export interface UpstreamCall {
+  service: ClusterService;
+  method: string;
+  /** `ok`; `http_error` (an answer that is non-2xx, not JSON, or `success: false`); `timeout`; `network_error` (no answer). */
+  outcome: 'ok' | 'http_error' | 'timeout' | 'network_error';
+  /** The upstream status; null when no response arrived. */
+  status: number | null;
+  durationMs: number;
 }
 
 export interface CallOptions {
@@ -66,12 +79,14 @@ export class ClusterClient {
   private readonly longTimeoutMs: number;
   private readonly retries: number;
   private readonly retryDelayMs: number;
+  private readonly onCall?: (call: UpstreamCall) => void;
 
   constructor(options: ClusterClientOptions = {}) {
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.longTimeoutMs = options.longTimeoutMs ?? 120_000;
     this.retries = Math.max(0, options.retries ?? 2);
     this.retryDelayMs = Math.max(0, options.retryDelayMs ?? 200);
+    this.onCall = options.onCall;
   }
 
   /** `POST {controllerService}/executeAction` with the flat body `{action, ...fields}`; returns `data`. */
@@ -215,7 +230,34 @@ export class ClusterClient {
     }
   }
 
+  /** One exchange, reported to `onCall` whatever its outcome. */
   private async once(url: string, spec: RequestSpec, attempt: number): Promise<Reply> {
+    if (!this.onCall) return this.exchange(url, spec, attempt);
+    const started = performance.now();
+    let outcome: UpstreamCall['outcome'] = 'ok';
+    let status: number | null = null;
+    try {
+      const reply = await this.exchange(url, spec, attempt);
+      status = reply.status;
+      if (spec.passThrough && (reply.status < 200 || reply.status > 299)) outcome = 'http_error';
+      return reply;
+    } catch (err) {
+      if (err instanceof UpstreamTimeoutError) outcome = 'timeout';
+      else if (err instanceof UpstreamError) {
+        status = err.details.upstream_status;
+        outcome = status === null ? 'network_error' : 'http_error';
+      } else outcome = 'network_error';
+      throw err;
+    } finally {
+      try {
+        this.onCall({ service: spec.service, method: spec.method, outcome, status, durationMs: performance.now() - started });
+      } catch {
+        /* a metrics hook must never break a call */
+      }
+    }
+  }
+
+  private async exchange(url: string, spec: RequestSpec, attempt: number): Promise<Reply> {
     const { service, method } = spec;
     const init: RequestInit = {
       method,

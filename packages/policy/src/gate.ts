@@ -16,6 +16,18 @@ export interface PrecheckMeta {
 
 type Outcome = 'allowed' | 'denied' | 'error' | 'timeout';
 
+/** One rule evaluation, as told to the gate's observers (metrics). */
+export interface PrecheckEvaluation {
+  action: string;
+  outcome: Outcome;
+  mode: 'enforce' | 'audit';
+  /** Whether the gate refused the action (a denial in enforce mode). */
+  refused: boolean;
+  latencyMs: number;
+}
+
+export type PrecheckObserver = (evaluation: PrecheckEvaluation) => void;
+
 /**
  * precheck(action, input): the one gate in front of every write. No map entry: no check. Otherwise
  * the rule runs; `allowed: false` is a 403 with the rule's input_data as the reason, `allowed: true`
@@ -23,6 +35,8 @@ type Outcome = 'allowed' | 'denied' | 'error' | 'timeout';
  * When the rule cannot run, the action's failure policy decides (closed: 503, open: proceed).
  */
 export class PrecheckGate {
+  private readonly observers = new Set<PrecheckObserver>();
+
   constructor(
     private readonly map: ActionMap,
     private readonly registry: PolicyRegistry,
@@ -30,6 +44,12 @@ export class PrecheckGate {
     private readonly decisions: DecisionLog,
     private readonly defaultTimeoutMs: number,
   ) {}
+
+  /** Adds an observer told about every evaluation (not about actions without a map entry); returns its removal. */
+  observe(observer: PrecheckObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
 
   async check<T>(action: string, input: T, meta: PrecheckMeta = {}): Promise<T> {
     const entry = await this.map.entryFor(action as PrecheckAction, meta.clusterId ?? undefined);
@@ -58,6 +78,8 @@ export class PrecheckGate {
     }
     // Most rules return their input unchanged: compare serialisations before computing a patch,
     // and keep the caller's own object so it need not be validated again.
+    const latencyMs = Number(process.hrtime.bigint() - started) / 1e6;
+    this.tell({ action, outcome, mode: entry.mode, refused: entry.mode !== 'audit' && outcome === 'denied', latencyMs });
     let diff: ReturnType<typeof createPatch> = [];
     if (outcome === 'allowed' && result !== input) {
       if (JSON.stringify(result) === JSON.stringify(input)) result = input;
@@ -73,7 +95,7 @@ export class PrecheckGate {
       reason: reason === null ? null : JSON.stringify(redact(reason)),
       input_changed: diff.length > 0,
       input_diff: diff.length ? JSON.stringify(redact(diff)) : null,
-      latency_ms: Number(process.hrtime.bigint() - started) / 1e6,
+      latency_ms: latencyMs,
       actor: meta.actor ?? null,
       request_id: meta.requestId ?? null,
       task_id: meta.taskId ?? null,
@@ -84,5 +106,15 @@ export class PrecheckGate {
     if (outcome === 'denied') throw new PrecheckDeniedError(action, uri, reason);
     if (entry.failurePolicy === 'open') return input;
     throw new PrecheckUnavailableError(action, uri, String(reason));
+  }
+
+  private tell(evaluation: PrecheckEvaluation): void {
+    for (const o of this.observers) {
+      try {
+        o(evaluation);
+      } catch {
+        /* an observer must never change the outcome of a check */
+      }
+    }
   }
 }

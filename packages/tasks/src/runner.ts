@@ -16,6 +16,15 @@ export interface RunnerOptions {
   encryptionKey?: Buffer;
   /** How often running tasks look for a cancel request written by another process. @defaultValue 500 */
   cancelPollMs?: number;
+  /** Told when a run ends the task (for metrics); runs that retry or lose their lease are not reported. Must not throw. */
+  onJobEnd?: (run: JobRun) => void;
+}
+
+/** A run that ended its task: its type, outcome and how long the run took. */
+export interface JobRun {
+  taskType: string;
+  outcome: 'completed' | 'failed' | 'cancelled';
+  durationMs: number;
 }
 
 interface InFlight {
@@ -78,8 +87,11 @@ export class TaskRunner {
     if (!task) return 'already finished';
     const def = this.catalogue.get(task.task_type);
     const log = this.log.child({ task_id: taskId, task_type: task.task_type, run_id: runId });
+    const started = performance.now();
+    const ended = (outcome: JobRun['outcome']) => this.report({ taskType: task.task_type, outcome, durationMs: performance.now() - started });
     if (!def) {
       await this.repo.finish(taskId, runId, 'failed', { error: `no handler for task type ${task.task_type}` });
+      ended('failed');
       return 'no handler';
     }
     const controller = new AbortController();
@@ -92,6 +104,7 @@ export class TaskRunner {
       const result = await def.run(ctx);
       if (controller.signal.aborted) throw new TaskCancelledError();
       await this.repo.finish(taskId, runId, 'completed', { result: (result ?? null) as JsonObject });
+      ended('completed');
       log.info('task completed');
       return 'completed';
     } catch (err) {
@@ -101,6 +114,7 @@ export class TaskRunner {
       }
       if (err instanceof TaskCancelledError || (controller.signal.aborted && controller.signal.reason instanceof TaskCancelledError)) {
         await this.repo.finish(taskId, runId, 'cancelled', { error: 'cancelled', cancelled_at_step: currentStep ?? null });
+        ended('cancelled');
         log.info({ step: currentStep }, 'task cancelled');
         return 'cancelled';
       }
@@ -110,12 +124,21 @@ export class TaskRunner {
         throw err;
       }
       await this.repo.finish(taskId, runId, 'failed', { error: errorMessage(err), failed_step: currentStep ?? null });
+      ended('failed');
       log.warn({ err: errorMessage(err), step: currentStep }, 'task failed');
       // The task is finished in Postgres; BullMQ must not retry it.
       if (err instanceof RetryableError) throw new UnrecoverableError(errorMessage(err));
       return 'failed';
     } finally {
       this.inFlight.delete(taskId);
+    }
+  }
+
+  private report(run: JobRun): void {
+    try {
+      this.opts.onJobEnd?.(run);
+    } catch {
+      /* a metrics hook must never fail a job */
     }
   }
 
