@@ -63,6 +63,6 @@ export function createServices(db: Kysely<Database>, queues: QueueBackend, catal
     clusters: new ClusterService(clusterRepo, blockRepo, policy.gate, (id) => metrics.forPrecheck(id)),
     blocks: new BlockService(blockRepo),
     tasks,
-    blockActions: new BlockActionsService({ ...operations, db, policy }, tasks),
+    blockActions: new BlockActionsService({ ...operations, db, policy, options: config.placement }, tasks),
   };
 }

@@ -32,7 +32,7 @@ export function startWorker(db: Kysely<Database>, queues: QueueBackend, catalogu
   const metrics = new MetricsService(new MetricsRepository(db), clusters, { ...config.metrics, fetchLive: (c) => client.clusterMetrics(c) });
   const catalogue =
     typeof catalogueOrFactory === 'function'
-      ? catalogueOrFactory(policy ? { placement: { db, clusters, blocks: new BlockRepository(db), metrics, client, gate: policy.gate, policy } } : {})
+      ? catalogueOrFactory(policy ? { placement: { db, clusters, blocks: new BlockRepository(db), metrics, client, gate: policy.gate, policy, options: config.placement } } : {})
       : catalogueOrFactory;
   const runner = new TaskRunner(repo, catalogue, queues, log.child({ component: 'runner' }), {
     concurrency: config.worker.concurrency,

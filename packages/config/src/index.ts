@@ -57,6 +57,10 @@ export interface Config {
     /** History entries kept per cluster. */
     historyLimit: number;
   };
+  placement: {
+    /** Candidates the placement filter passes on, best first by the built-in ranking (a clusterAllocator rule's `filter_result`). */
+    candidateLimit: number;
+  };
   policy: {
     /** The spec's CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP: action -> rule URI or options. */
     actionsMap: JsonObject;
@@ -183,6 +187,9 @@ export function loadConfig(env: Env = process.env): Config {
       pullIntervalMs: int(env, 'METRICS_PULL_INTERVAL_MS', 30_000, 0, 86_400_000),
       staleAfterMs: int(env, 'METRICS_STALE_AFTER_MS', 120_000, 1_000, 86_400_000),
       historyLimit: int(env, 'METRICS_HISTORY_LIMIT', 100, 1, 100_000),
+    },
+    placement: {
+      candidateLimit: int(env, 'PLACEMENT_CANDIDATE_LIMIT', 100, 1, 10_000),
     },
     policy: {
       actionsMap: actionsMap(env, 'CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP'),

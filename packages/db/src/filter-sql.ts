@@ -159,6 +159,27 @@ export async function filterClusterIds(db: Kysely<Database>, filter: ClusterFilt
   return rows.map((r) => r.id);
 }
 
+/**
+ * The placement candidates: clusters matching a (validated) filter, or every cluster without
+ * one, best first by the built-in ranking, at most `limit`. The ranking is
+ * `cluster_metrics.gpu_fit` (the free GPU memory of the cluster's best node, kept by Postgres on
+ * every metrics write; migration 0006), then the id. Its index lets Postgres walk the clusters in
+ * ranking order and stop after `limit` matches, so the cost follows `limit`, not the registry size
+ * (unless the filter is so selective that an expression index serves it better; the planner
+ * decides). Clusters that never reported metrics rank last, by id; they can only match a filter
+ * without `clusterMetricsQuery`, and are looked up only when the ranked ones are not enough.
+ */
+export async function filterRankedClusters(db: Kysely<Database>, filter: ClusterFilter | null, limit: number): Promise<ClusterRow[]> {
+  const { rows } = await sql<ClusterRow>`select c.* from clusters c join cluster_metrics m on m.cluster_id = c.id
+    where ${compileWhere(filter ?? {})} order by m.gpu_fit desc, m.cluster_id limit ${limit}`.execute(db);
+  if (rows.length >= limit || filter?.clusterMetricsQuery) return rows;
+  const unreported = await sql<ClusterRow>`select c.* from clusters c
+    where not exists (select 1 from cluster_metrics m where m.cluster_id = c.id)
+    ${filter?.clusterQuery ? sql`and ${compileFilterNode('cluster', filter.clusterQuery)}` : sql``}
+    order by c.id limit ${limit - rows.length}`.execute(db);
+  return [...rows, ...unreported.rows];
+}
+
 export interface ConditionExclusion {
   query: 'clusterQuery' | 'clusterMetricsQuery';
   /** Where the condition sits in the request, e.g. `filter.clusterQuery.conditions.1`. */

@@ -4,12 +4,13 @@ import * as m0002 from './migrations/0002_policies.js';
 import * as m0003 from './migrations/0003_metrics.js';
 import * as m0004 from './migrations/0004_placement_indexes.js';
 import * as m0005 from './migrations/0005_task_exclusive_key.js';
+import * as m0006 from './migrations/0006_placement_ranking.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in (no directory scanning), so the built package is self-contained. */
 const provider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_initial': m0001, '0002_policies': m0002, '0003_metrics': m0003, '0004_placement_indexes': m0004, '0005_task_exclusive_key': m0005 };
+    return { '0001_initial': m0001, '0002_policies': m0002, '0003_metrics': m0003, '0004_placement_indexes': m0004, '0005_task_exclusive_key': m0005, '0006_placement_ranking': m0006 };
   },
 };
 

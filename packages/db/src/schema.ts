@@ -1,4 +1,4 @@
-import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, GeneratedAlways, Insertable, Selectable } from 'kysely';
 import type { JsonObject, StepStatus, TaskStatus } from '@ccg/contracts';
 
 /** Timestamp with a database default. */
@@ -125,6 +125,8 @@ export interface ClusterMetricsTable {
   blocks: ColumnType<unknown[] | null, string | null, string | null>;
   source: string;
   collected_at: ColumnType<Date, Date, Date>;
+  /** Free GPU memory of the best node (a numeric, as text), maintained by Postgres: the placement ranking (migration 0006). */
+  gpu_fit: GeneratedAlways<string>;
 }
 
 export interface ClusterMetricsHistoryTable {

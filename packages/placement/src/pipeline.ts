@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { GatewayError, InputError, type JsonObject } from '@ccg/contracts';
-import { explainExclusions, filterClusters, type ExclusionReport, type BlockRepository, type ClusterRepository, type ClusterRow, type Database } from '@ccg/db';
+import { explainExclusions, filterRankedClusters, type ExclusionReport, type BlockRepository, type ClusterRepository, type ClusterRow, type Database } from '@ccg/db';
 import type { ClusterClient } from '@ccg/cluster-client';
 import type { MetricsService } from '@ccg/metrics';
 import type { PolicyEngine, PolicyRegistry } from '@ccg/policy';
@@ -8,7 +8,11 @@ import { toClusterView, type PrecheckGate, type WriteMeta } from '@ccg/registry'
 import { filterOf, gpusNeeded, type Block } from './block.js';
 
 export interface PlacementOptions {
-  /** Clusters the filter may return; more are not considered. @defaultValue 500 */
+  /**
+   * Candidates the filter passes on, best first by the built-in ranking (the free GPU memory of a
+   * cluster's best node); the rest are not considered. Bounds what a clusterAllocator rule is
+   * given (`filter_result`) and the default selection's work. @defaultValue 100
+   */
   candidateLimit?: number;
   /** Candidates dry-run when the block has no clusterAllocator rule (or its `settings.max_candidates`). @defaultValue 20 */
   defaultMaxCandidates?: number;
@@ -65,6 +69,9 @@ export interface SelectionResult {
   fit?: Array<{ cluster_id: string; node_id: string | null; free_gpus: number; free_gpu_mem: number }>;
 }
 
+/** Candidates a clusterAllocator rule sees at most (PLACEMENT_CANDIDATE_LIMIT). */
+export const DEFAULT_CANDIDATE_LIMIT = 100;
+
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 const errorOf = (err: unknown): DryRunResult['error'] =>
   err instanceof GatewayError ? { code: err.code, message: err.message, status: err.status } : { code: 'ERROR', message: err instanceof Error ? err.message : String(err) };
@@ -96,7 +103,7 @@ export class PlacementPipeline {
   private get opts(): Required<Omit<PlacementOptions, 'dryRunTimeoutMs'>> & { dryRunTimeoutMs?: number } {
     const o = this.deps.options ?? {};
     return {
-      candidateLimit: o.candidateLimit ?? 500,
+      candidateLimit: o.candidateLimit ?? DEFAULT_CANDIDATE_LIMIT,
       defaultMaxCandidates: o.defaultMaxCandidates ?? 20,
       dryRunConcurrency: o.dryRunConcurrency ?? 8,
       dryRunTimeoutMs: o.dryRunTimeoutMs,
@@ -104,12 +111,12 @@ export class PlacementPipeline {
     };
   }
 
-  /** Stage 1: clusters matching the block's filter (at most candidateLimit). No filter: every cluster. */
+  /**
+   * Stage 1: the clusters matching the block's filter (no filter: every cluster), best first by
+   * the built-in ranking, at most candidateLimit (docs/ARCHITECTURE.md "Placement").
+   */
   async filter(block: Block): Promise<ClusterRow[]> {
-    const filter = filterOf(block);
-    const limit = this.opts.candidateLimit;
-    if (!filter) return (await this.deps.clusters.list({ limit })).items;
-    return (await filterClusters(this.deps.db, filter, { limit })).items;
+    return filterRankedClusters(this.deps.db, filterOf(block) ?? null, this.opts.candidateLimit);
   }
 
   /** Per top-level condition of the filter, which clusters fail it (F's explainExclusions); null without a filter. */

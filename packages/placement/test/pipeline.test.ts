@@ -97,6 +97,13 @@ describe('PlacementPipeline without a clusterAllocator rule', () => {
     expect(Object.fromEntries(s.dropped!.map((d) => [d.cluster_id, d.reason]))).toEqual({ 'p-spread': 'no node has 2 free GPU(s)', 'p-silent': 'no metrics reported yet' });
   });
 
+  it('the filter passes on the best candidateLimit clusters by their best node, unreported ones last', async () => {
+    const b = block(1);
+    expect((await pipeline.filter(b)).map((c) => c.id)).toEqual(['p-roomy', 'p-packed', 'p-spread', 'p-silent']);
+    const limited = new PlacementPipeline({ ...gw.services.operations, db: gw.db.db, policy: gw.policy, options: { candidateLimit: 2 } });
+    expect((await limited.filter(b)).map((c) => c.id)).toEqual(['p-roomy', 'p-packed']);
+  });
+
   it('min_gpu_free_memory decides which GPUs count as free', async () => {
     const b = block(2, { min_gpu_free_memory: 8500 });
     expect((await pipeline.select(b, await pipeline.filter(b))).cluster_ids).toEqual(['p-roomy']);
