@@ -74,6 +74,60 @@ export interface Config {
     /** The AIOS policies system, for rule URIs not registered in the gateway. */
     policyDbUrl?: string;
   };
+  /** Cluster infrastructure creation/removal on target clusters (packages/kube). */
+  infra: InfraConfig;
+}
+
+/** Images of the objects infra creation applies (docs/ARCHITECTURE.md "Cluster infrastructure"). */
+export interface InfraImages {
+  metricsDb: string;
+  metricsWriter: string;
+  metricsRedis: string;
+  metricsCollector: string;
+  controllerRedis: string;
+  infra: string;
+  blockTransactions: string;
+  parameterUpdater: string;
+  monitor: string;
+  health: string;
+  membershipServer: string;
+  grpcProxy: string;
+}
+
+/** NodePorts of NodePort exposure (and the grpc proxy in both modes). */
+export interface InfraNodePorts {
+  controller: number;
+  metricsWriter: number;
+  blockTransactions: number;
+  parameterUpdater: number;
+  monitor: number;
+  health: number;
+  membershipServer: number;
+  grpcProxy: number;
+}
+
+export interface InfraConfig {
+  /** Allow kubeconfig `exec` / `auth-provider` commands and file paths (they run on the worker). */
+  allowKubeconfigExec: boolean;
+  images: InfraImages;
+  namespaces: { metrics: string; controllers: string };
+  nodePorts: InfraNodePorts;
+  /** Public addresses of the management services handed to cluster components (the original's GLOBAL_SERVICES_MAP). */
+  globalServices: Record<string, string>;
+  /** Readiness wait limit of one creation step. */
+  stepTimeoutMs: number;
+  /** How long removal waits for an object to disappear before deleting it with gracePeriodSeconds 0. */
+  deleteTimeoutMs: number;
+  /** Readiness/deletion polling: first delay, doubled up to the max. */
+  pollInitialMs: number;
+  pollMaxMs: number;
+  /** Time limit of one Kubernetes API request. */
+  requestTimeoutMs: number;
+  /** A failed creation removes what it created (a cluster's `config.infra.rollbackOnFailure` overrides). */
+  rollbackOnFailure: boolean;
+  /** Ingress exposure (`config.useGateway: true`): class and the public port of the ingress controller. */
+  ingressClassName: string;
+  ingressPort: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -124,6 +178,135 @@ function key(env: Env, name: string): Buffer | undefined {
   const buf = /^[0-9a-fA-F]{64}$/.test(raw) ? Buffer.from(raw, 'hex') : Buffer.from(raw, 'base64');
   if (buf.length !== 32) throw new ConfigError(name, 'must be 32 bytes, as 64 hex digits or base64');
   return buf;
+}
+
+function bool(env: Env, name: string, def: boolean): boolean {
+  const raw = str(env, name);
+  if (raw === undefined) return def;
+  if (/^(true|1|yes)$/i.test(raw)) return true;
+  if (/^(false|0|no)$/i.test(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function jsonObject(env: Env, name: string): Record<string, unknown> | undefined {
+  const raw = str(env, name);
+  if (raw === undefined) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (err) {
+    throw new ConfigError(name, `is not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(name, 'must be a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+/** Image references: registry host (optionally :port), path, and a tag or digest. */
+const IMAGE_REF = /^[a-z0-9]([a-z0-9._:/-]*[a-z0-9])?(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/i;
+
+function image(env: Env, name: string, def: string): string {
+  const v = str(env, name) ?? def;
+  if (!IMAGE_REF.test(v) || v.length > 512) throw new ConfigError(name, `is not an image reference, got "${v}"`);
+  return v;
+}
+
+const DNS_LABEL = /^[a-z]([a-z0-9-]{0,61}[a-z0-9])?$/;
+
+function namespace(env: Env, name: string, def: string): string {
+  const v = str(env, name) ?? def;
+  if (!DNS_LABEL.test(v)) throw new ConfigError(name, `must be a Kubernetes namespace name (lowercase DNS label), got "${v}"`);
+  return v;
+}
+
+const NODE_PORT_DEFAULTS: InfraNodePorts = {
+  controller: 32300,
+  metricsWriter: 32301,
+  blockTransactions: 32302,
+  parameterUpdater: 32303,
+  monitor: 32304,
+  health: 32305,
+  membershipServer: 30501,
+  grpcProxy: 32000,
+};
+
+function nodePorts(env: Env): InfraNodePorts {
+  const ports = { ...NODE_PORT_DEFAULTS };
+  const overrides = jsonObject(env, 'INFRA_NODE_PORTS') ?? {};
+  for (const [k, v] of Object.entries(overrides)) {
+    if (!(k in ports)) throw new ConfigError('INFRA_NODE_PORTS', `has an unknown key "${k}" (known: ${Object.keys(ports).join(', ')})`);
+    if (!Number.isInteger(v) || (v as number) < 30000 || (v as number) > 32767) throw new ConfigError('INFRA_NODE_PORTS', `${k} must be an integer NodePort between 30000 and 32767`);
+    ports[k as keyof InfraNodePorts] = v as number;
+  }
+  // The original's two single-port variables still work.
+  ports.membershipServer = int(env, 'MEMBERSHIP_NODE_PORT', ports.membershipServer, 30000, 32767);
+  ports.grpcProxy = int(env, 'GRPC_PROXY_NODE_PORT', ports.grpcProxy, 30000, 32767);
+  const seen = new Map<number, string>();
+  for (const [k, v] of Object.entries(ports)) {
+    if (seen.has(v)) throw new ConfigError('INFRA_NODE_PORTS', `gives ${seen.get(v)} and ${k} the same NodePort ${v}`);
+    seen.set(v, k);
+  }
+  return ports;
+}
+
+function globalServices(env: Env): Record<string, string> {
+  const map = jsonObject(env, 'GLOBAL_SERVICES_MAP') ?? {};
+  for (const [k, v] of Object.entries(map)) {
+    if (typeof v !== 'string') throw new ConfigError('GLOBAL_SERVICES_MAP', `value of "${k}" must be a string`);
+  }
+  return map as Record<string, string>;
+}
+
+/**
+ * Default images: the AIOS cluster images under INFRA_IMAGE_REGISTRY (the original pulled them
+ * from an HTTP registry by IP; point this at the registry that holds them), plus public mongo
+ * and redis. Every image can be set on its own with the original's variable names.
+ */
+function infraImages(env: Env): InfraImages {
+  const registry = str(env, 'INFRA_IMAGE_REGISTRY') ?? 'ghcr.io/opencyberspace/aios';
+  if (!/^[a-z0-9]([a-z0-9._:/-]*[a-z0-9])?$/i.test(registry)) throw new ConfigError('INFRA_IMAGE_REGISTRY', `is not a registry/path prefix, got "${registry}"`);
+  const aios = (path: string) => `${registry}/${path}:latest`;
+  return {
+    metricsDb: image(env, 'INFRA_METRICS_DB_IMAGE', 'mongo:7.0'),
+    metricsWriter: image(env, 'METRICS_WRITER_SERVICE_IMAGE_NAME', aios('cluster/metrics')),
+    metricsRedis: image(env, 'INFRA_REDIS_IMAGE', 'redis:7.2-alpine'),
+    metricsCollector: image(env, 'METRICS_DAEMONSET_IMAGE_NAME', aios('cluster/daemon')),
+    controllerRedis: image(env, 'INFRA_REDIS_IMAGE', 'redis:7.2-alpine'),
+    infra: image(env, 'INFRA_CONTAINER_IMAGE_NAME', aios('cluster/infra')),
+    blockTransactions: image(env, 'BLOCK_TRANSACTIONS_CONTAINER_IMAGE_NAME', aios('cluster/block-tx')),
+    parameterUpdater: image(env, 'PARAMETER_UPDATER_CONTAINER_IMAGE_NAME', aios('cluster/parameter-updater')),
+    monitor: image(env, 'CLUSTER_MONITOR_CONTAINER_IMAGE_NAME', aios('cluster/monitor')),
+    health: image(env, 'HEALTH_CHECKER_CONTAINER_IMAGE_NAME', aios('cluster/stability-checker')),
+    membershipServer: image(env, 'MEMBERSHIP_SERVER_IMAGE', aios('cluster/membership')),
+    grpcProxy: image(env, 'GRPC_PROXY_IMAGE', aios('cluster/rpc')),
+  };
+}
+
+function infraConfig(env: Env): InfraConfig {
+  const pollInitialMs = int(env, 'INFRA_POLL_INITIAL_MS', 250, 10, 60_000);
+  const pollMaxMs = int(env, 'INFRA_POLL_MAX_MS', 5_000, 10, 300_000);
+  if (pollMaxMs < pollInitialMs) throw new ConfigError('INFRA_POLL_MAX_MS', `must be at least INFRA_POLL_INITIAL_MS (${pollInitialMs})`);
+  const metrics = namespace(env, 'INFRA_METRICS_NAMESPACE', 'metrics');
+  const controllers = namespace(env, 'INFRA_CONTROLLERS_NAMESPACE', 'controllers');
+  if (metrics === controllers) throw new ConfigError('INFRA_CONTROLLERS_NAMESPACE', 'must differ from INFRA_METRICS_NAMESPACE');
+  return {
+    allowKubeconfigExec: bool(env, 'ALLOW_KUBECONFIG_EXEC', false),
+    images: infraImages(env),
+    namespaces: { metrics, controllers },
+    nodePorts: nodePorts(env),
+    globalServices: globalServices(env),
+    stepTimeoutMs: int(env, 'INFRA_STEP_TIMEOUT_MS', 300_000, 100, 3_600_000),
+    deleteTimeoutMs: int(env, 'INFRA_DELETE_TIMEOUT_MS', 60_000, 100, 3_600_000),
+    pollInitialMs,
+    pollMaxMs,
+    requestTimeoutMs: int(env, 'INFRA_REQUEST_TIMEOUT_MS', 30_000, 100, 600_000),
+    rollbackOnFailure: bool(env, 'INFRA_ROLLBACK_ON_FAILURE', true),
+    ingressClassName: (() => {
+      const v = str(env, 'INFRA_INGRESS_CLASS') ?? 'nginx';
+      if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(v)) throw new ConfigError('INFRA_INGRESS_CLASS', `is not an IngressClass name, got "${v}"`);
+      return v;
+    })(),
+    ingressPort: int(env, 'INFRA_INGRESS_PORT', 80, 1, 65535),
+  };
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], def: T): T {
@@ -200,5 +383,6 @@ export function loadConfig(env: Env = process.env): Config {
       pythonPath: str(env, 'POLICY_PYTHON') ?? 'python3',
       policyDbUrl: url(env, 'POLICY_DB_URL', ['http:', 'https:']),
     },
+    infra: infraConfig(env),
   };
 }
