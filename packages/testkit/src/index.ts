@@ -4,3 +4,4 @@ export * from './http.js';
 export * from './gateway.js';
 export * from './fake-cluster.js';
 export * from './policies.js';
+export * from './fake-kube/index.js';
