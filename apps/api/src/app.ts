@@ -4,6 +4,7 @@ import { NotFoundError } from '@ccg/contracts';
 import type { Services } from './services.js';
 import { errorHandler } from './errors.js';
 import { requestContext, requireJsonBody } from './middleware.js';
+import { authGate, authRoutes, type AuthSystem, type Listener } from './auth/index.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { blockRoutes } from './routes/blocks.js';
 import { taskRoutes } from './routes/tasks.js';
@@ -20,6 +21,10 @@ import { blockActionRoutes } from './routes/block-actions.js';
 export interface AppOptions {
   bodyLimitBytes: number;
   log: Logger;
+  /** API keys and whether auth is on (docs/AUTH.md). */
+  auth: AuthSystem;
+  /** External (users, with tokens) or internal (management services; only the routes they call). @defaultValue 'external' */
+  listener?: Listener;
 }
 
 /** The HTTP API: validation and routing only; every route calls one service. */
@@ -29,10 +34,12 @@ export function createApp(services: Services, opts: AppOptions): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(requestContext(opts.log));
+  app.use(authGate({ listener: opts.listener ?? 'external', disabled: opts.auth.disabled, store: opts.auth.store }));
   app.use(requireJsonBody);
   app.use(express.json({ limit: opts.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
 
   app.use(healthRoutes(services.db, services.queues));
+  app.use(authRoutes(opts.auth.keys));
   app.use(clusterRoutes(services.clusters));
   app.use(blockRoutes(services.blocks));
   app.use(taskRoutes(services.tasks));

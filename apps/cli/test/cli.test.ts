@@ -3,7 +3,8 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { repoRoot, sampleCluster, startTestGateway, type TestGateway } from '@ccg/testkit';
+import { BlockRepository } from '@ccg/db';
+import { createClusterAt, repoRoot, sampleCluster, startFakeCluster, startTestGateway, type TestGateway } from '@ccg/testkit';
 
 export interface CliRun {
   code: number | null;
@@ -121,6 +122,22 @@ describe('ccg against a running gateway', () => {
       expect(JSON.parse(run.stdout)).toMatchObject({ task_status: 'completed', progress: { completed_steps: 2, total_steps: 2 } });
     } finally {
       proxy.close();
+    }
+  });
+  it('blocks scale sends the spec §3 body to the cluster\'s controller', async () => {
+    const fake = await startFakeCluster();
+    try {
+      await createClusterAt(gw, 'cli-scale', fake.urlMap);
+      await new BlockRepository(gw.db.db).insert({ id: 'block-787sj', doc: { id: 'block-787sj' }, cluster_id: 'cli-scale', status: 'running' });
+      const run = await runCcg(gw, ['blocks', 'scale', 'cli-scale', 'block-787sj', '--instances', '2', '--on', 'node-1:0,2', 'node-2:1']);
+      expect(run).toMatchObject({ code: 0, stderr: '' });
+      const sent = fake.received.filter((r) => r.method === 'POST' && JSON.stringify(r.body ?? {}).includes('block-787sj'));
+      expect(sent.length).toBe(1);
+      expect(JSON.stringify(sent[0].body)).toContain('"instances_count":2');
+      expect(JSON.stringify(sent[0].body)).toContain('"allocation_data":[{"node_id":"node-1","gpu_ids":[0,2]},{"node_id":"node-2","gpu_ids":[1]}]');
+      expect((await runCcg(gw, ['blocks', 'scale', 'cli-scale', 'b', '--instances', 'two'])).code).toBe(2);
+    } finally {
+      await fake.close();
     }
   });
 });

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { enc, type ContextOf } from '../context.js';
 import { readDocument } from '../files.js';
+import { UsageError } from '../errors.js';
 import { show, table } from '../output.js';
 import { startedTask } from './tasks.js';
 
@@ -33,6 +34,22 @@ export function blockCommands(program: Command, ctx: ContextOf): void {
     .action(async (file: string, opts: { wait?: boolean }) => {
       const c = ctx();
       await startedTask(c, await c.client.call('POST', '/blockActions/allocate', await readDocument(file, 'block file')), Boolean(opts.wait));
+    });
+  blocks
+    .command('scale <clusterId> <blockId>')
+    .description('scale a block on its cluster by new instances (spec §3; pre-checked by scale_block)')
+    .requiredOption('--instances <n>', 'how many instances to add')
+    .option('--on <node:gpus...>', 'where each instance goes, e.g. node-1:0,2 (else the block\'s resource allocator decides)')
+    .action(async (clusterId: string, blockId: string, opts: { instances: string; on?: string[] }) => {
+      const c = ctx();
+      const count = Number(opts.instances);
+      if (!Number.isInteger(count) || count < 1) throw new UsageError(`--instances must be a positive integer, got ${opts.instances}`);
+      const allocation = (opts.on ?? []).map((spec) => {
+        const [node_id, gpus = ''] = spec.split(':');
+        return { node_id, gpu_ids: gpus ? gpus.split(',').map(Number) : [] };
+      });
+      const body = { operation: 'scale', block_id: blockId, instances_count: count, ...(allocation.length ? { allocation_data: allocation } : {}) };
+      show(c.o, await c.client.call('POST', `/controller/block-scaling/${enc(clusterId)}`, body));
     });
   blocks
     .command('deallocate <blockId>')
