@@ -3,7 +3,7 @@
  * embedded Postgres under DATA_DIR, with no REDIS_URL BullMQ's Postgres backend.
  */
 import { loadConfig } from '@ccg/config';
-import { createApp, createServices, listen } from '@ccg/api';
+import { createApp, createAuth, createServices, ensureZeroSetupAdminToken, listen } from '@ccg/api';
 import { startWorker } from '@ccg/worker';
 import { createPolicySystem } from '@ccg/policy';
 import { createCatalogue, createQueues, ensureEncryptionKey, openDatabase, runMain } from '@ccg/runtime';
@@ -18,13 +18,18 @@ await runMain('gateway', async (log) => {
   const policy = await createPolicySystem(database.url, config.policy, log.child({ component: 'policy' }));
   const services = createServices(database.handle.db, queues, catalogue, withKey, policy);
   const worker = startWorker(database.handle.db, queues, createCatalogue, withKey, log, encryptionKey, policy);
-  const server = await listen(createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log }), config.port, config.host);
+  const auth = await createAuth(database.handle.db, database.url, config.auth, log.child({ component: 'auth' }));
+  await ensureZeroSetupAdminToken(config, auth, log);
+  const server = await listen(createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log, auth }), config.port, config.host);
+  const internal = config.internalPort === undefined ? undefined : await listen(createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log, auth, listener: 'internal' }), config.internalPort, config.internalHost);
   log.info(
-    { port: config.port, database: database.embedded ? `embedded (${config.dataDir})` : 'DATABASE_URL', queue_backend: queues.name },
+    { port: config.port, internal_port: config.internalPort ?? null, database: database.embedded ? `embedded (${config.dataDir})` : 'DATABASE_URL', queue_backend: queues.name, auth: auth.disabled ? 'disabled' : 'api keys' },
     `gateway listening on http://localhost:${config.port}`,
   );
   return async () => {
     await new Promise((r) => server.close(r));
+    if (internal) await new Promise((r) => internal.close(r));
+    await auth.close();
     await worker.close();
     await policy.close();
     await queues.close();

@@ -13,10 +13,22 @@ import { actionMapSchema, validate, type JsonObject } from '@ccg/contracts';
 
 export type QueueBackend = 'redis' | 'postgres';
 
+/** Authentication of the external listener (docs/AUTH.md). */
+export interface AuthConfig {
+  /** AUTH_DISABLED=true: every route open (trusted in-cluster use); a warning at every start. */
+  disabled: boolean;
+  /** GATEWAY_ADMIN_TOKEN: the token of the first admin key, ensured at every start. */
+  adminToken?: string;
+}
+
 export interface Config {
   /** External listener port. @defaultValue 5000 */
   port: number;
   host: string;
+  /** Internal listener (management services, no tokens); unset: none. */
+  internalPort?: number;
+  internalHost: string;
+  auth: AuthConfig;
   /** Unset: the zero-setup launcher starts an embedded Postgres under dataDir. */
   databaseUrl?: string;
   /** Unset: BullMQ runs on its Postgres backend in the gateway's database. */
@@ -129,7 +141,6 @@ export interface InfraConfig {
   ingressClassName: string;
   ingressPort: number;
 }
-
 type Env = Record<string, string | undefined>;
 
 function str(env: Env, name: string): string | undefined {
@@ -332,15 +343,35 @@ function actionsMap(env: Env, name: string): JsonObject {
   }
 }
 
+function authConfig(env: Env): AuthConfig {
+  const adminToken = str(env, 'GATEWAY_ADMIN_TOKEN');
+  if (adminToken !== undefined && !/^[\x21-\x7e]{24,512}$/.test(adminToken)) {
+    throw new ConfigError('GATEWAY_ADMIN_TOKEN', 'must be 24-512 visible ASCII characters (e.g. openssl rand -base64 32)');
+  }
+  return { disabled: bool(env, 'AUTH_DISABLED', false), adminToken };
+}
+
+function internalPort(env: Env, port: number): number | undefined {
+  if (str(env, 'INTERNAL_PORT') === undefined) return undefined;
+  const p = int(env, 'INTERNAL_PORT', 0, 0, 65535);
+  if (p !== 0 && p === port) throw new ConfigError('INTERNAL_PORT', `must differ from PORT (${port})`);
+  return p;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env = process.env): Config {
   const redisUrl = url(env, 'REDIS_URL', ['redis:', 'rediss:']);
   const prefix = str(env, 'QUEUE_PREFIX') ?? 'ccg';
   if (!/^[a-zA-Z0-9_-]{1,40}$/.test(prefix)) throw new ConfigError('QUEUE_PREFIX', 'must be 1-40 letters, digits, _ or -');
+  const port = int(env, 'PORT', 5000, 0, 65535);
+  const host = str(env, 'HOST') ?? '0.0.0.0';
   return {
-    port: int(env, 'PORT', 5000, 0, 65535),
-    host: str(env, 'HOST') ?? '0.0.0.0',
+    port,
+    host,
+    internalPort: internalPort(env, port),
+    internalHost: str(env, 'INTERNAL_HOST') ?? host,
+    auth: authConfig(env),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl,
     queueBackend: redisUrl ? 'redis' : 'postgres',

@@ -5,3 +5,4 @@ export * from './types.js';
 export * from './policy-schemas.js';
 export * from './node-schemas.js';
 export * from './controller-schemas.js';
+export * from './auth-schemas.js';

@@ -10,5 +10,6 @@ export { BlockRepository, type BlockFilter } from './repositories/blocks.js';
 export { TaskRepository, type NewTask, type TaskFilter, type TaskWithSteps } from './repositories/tasks.js';
 export { PolicyRepository, PolicyContextRepository, PrecheckMapRepository, DecisionRepository, type NewPolicy, type DecisionFilter } from './repositories/policies.js';
 export { ChangeFeed, notify } from './change-feed.js';
+export { ApiKeyRepository, API_KEYS_CHANNEL, type NewApiKey, type BootstrapResult } from './repositories/api-keys.js';
 export { MetricsRepository, type MetricsSnapshot } from './repositories/metrics.js';
 export { filterClusters, filterClusterIds, filterRankedClusters, explainExclusions, compileFilterNode, jsonbNumeric, jsonbText, isNumericLike, isGroup, isAggregate, NUMERIC_PATTERN, type ClusterFilter, type FilterNode, type FilterGroup, type FilterLeaf, type FilterAggregate, type FilterOperator, type FilterComparison, type FilterAggOperator, type FilterScalar, type ConditionExclusion, type ExclusionReport, type FilterScope } from './filter-sql.js';

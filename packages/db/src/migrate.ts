@@ -5,12 +5,13 @@ import * as m0003 from './migrations/0003_metrics.js';
 import * as m0004 from './migrations/0004_placement_indexes.js';
 import * as m0005 from './migrations/0005_task_exclusive_key.js';
 import * as m0006 from './migrations/0006_placement_ranking.js';
+import * as m0007 from './migrations/0007_api_keys.js';
 import type { Database } from './schema.js';
 
 /** Migrations are compiled in (no directory scanning), so the built package is self-contained. */
 const provider: MigrationProvider = {
   async getMigrations(): Promise<Record<string, Migration>> {
-    return { '0001_initial': m0001, '0002_policies': m0002, '0003_metrics': m0003, '0004_placement_indexes': m0004, '0005_task_exclusive_key': m0005, '0006_placement_ranking': m0006 };
+    return { '0001_initial': m0001, '0002_policies': m0002, '0003_metrics': m0003, '0004_placement_indexes': m0004, '0005_task_exclusive_key': m0005, '0006_placement_ranking': m0006, '0007_api_keys': m0007 };
   },
 };
 
@@ -19,7 +20,9 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   // Pin the migration tables to the connection's schema: Kysely otherwise finds another
   // schema's tables in the same database and assumes they are its own.
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
-  const migrator = new Migrator({ db, provider, migrationTableSchema: rows[0].schema });
+  // Unordered: migrations are developed in parallel, so a database may have run 0007 before 0006
+  // existed; each migration touches its own tables, so the late one simply runs next.
+  const migrator = new Migrator({ db, provider, migrationTableSchema: rows[0].schema, allowUnorderedMigrations: true });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

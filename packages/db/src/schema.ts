@@ -10,6 +10,9 @@ export interface ClustersTable {
   id: string;
   doc: Json;
   version: Generated<number>;
+  /** Actor (API key) that created / last changed the entry. */
+  created_by: ColumnType<string | null, string | null | undefined, string | null>;
+  updated_by: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: DefaultedTimestamp;
   updated_at: DefaultedTimestamp;
 }
@@ -138,7 +141,23 @@ export interface ClusterMetricsHistoryTable {
   collected_at: DefaultedTimestamp;
 }
 
+/** Bearer API keys: only the SHA-256 of the token is kept. */
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  role: string;
+  token_hash: string;
+  token_prefix: string;
+  /** 'api', 'config' (GATEWAY_ADMIN_TOKEN) or 'zero-setup'. */
+  source: ColumnType<string, string | undefined, string>;
+  created_by: string | null;
+  created_at: DefaultedTimestamp;
+  revoked_at: NullableTimestamp;
+  revoked_by: string | null;
+}
+
 export interface Database {
+  api_keys: ApiKeysTable;
   clusters: ClustersTable;
   blocks: BlocksTable;
   tasks: TasksTable;
@@ -161,6 +180,7 @@ export type NewPrecheckDecision = Insertable<PrecheckDecisionsTable>;
 export type PrecheckMapHistoryRow = Selectable<PrecheckMapHistoryTable>;
 
 export type ClusterRow = Selectable<ClustersTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type BlockRow = Selectable<BlocksTable>;
 export type NewBlock = Insertable<BlocksTable>;
 export type TaskRow = Selectable<TasksTable>;

@@ -1,4 +1,5 @@
 export * from './kubeconfig.js';
+export * from './infra-service.js';
 export * from './settings.js';
 export * from './manifests.js';
 export * from './client.js';

@@ -178,7 +178,7 @@ export class NodeService {
       const nodes = nodeEntries(doc);
       assertNew(nodes, id, clusterId); // a concurrent add of the same id may have won
       return withNodes(doc, [...nodes, entry]);
-    });
+    }, undefined, meta.actor ?? null);
     return toClusterView(updated);
   }
 
@@ -196,7 +196,7 @@ export class NodeService {
       const nodes = nodeEntries(doc);
       assertPresent(nodes, id, clusterId); // a concurrent remove may have won
       return withNodes(doc, nodes.filter((n) => n.id !== id));
-    });
+    }, undefined, meta.actor ?? null);
     return toClusterView(updated);
   }
 }

@@ -51,7 +51,7 @@ export class ClusterService {
     const input = { cluster_data: doc };
     const checked = await this.gate.check('add_cluster', input, { ...meta, clusterId: doc.id as string });
     if (checked !== input) checked.cluster_data = withoutManaged(validateCluster(checked.cluster_data));
-    return toClusterView(await this.repo.insert(checked.cluster_data.id as string, checked.cluster_data));
+    return toClusterView(await this.repo.insert(checked.cluster_data.id as string, checked.cluster_data, meta.actor ?? null));
   }
 
   async read(id: string): Promise<ClusterView> {
@@ -90,6 +90,7 @@ export class ClusterService {
         return withoutManaged(checkedCluster);
       },
       expectedVersion,
+      meta.actor ?? null,
     );
     return toClusterView(row);
   }

@@ -7,9 +7,9 @@ import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '@ccg/config';
 import { connectDb, migrateToLatest, type DbHandle } from '@ccg/db';
-import { createApp, createServices, listen, type Services } from '@ccg/api';
+import { createApp, createAuth, createServices, listen, type AuthSystem, type Services } from '@ccg/api';
 import { startWorker, type WorkerHandle } from '@ccg/worker';
-import { createCatalogue, queueConnection } from '@ccg/runtime';
+import { createCatalogue, createLogger, queueConnection } from '@ccg/runtime';
 import { QueueBackend } from '@ccg/tasks';
 import { createPolicySystem, type PolicySystem } from '@ccg/policy';
 import { testDatabaseUrl, testRedisUrl } from './services.js';
@@ -30,6 +30,20 @@ export interface TestGatewayOptions {
   env?: Record<string, string>;
   /** Run as another replica of this gateway: same database schema, queue and key (a restart, or a second API process). */
   replicaOf?: TestGateway;
+  /** Start with AUTH_DISABLED=true (every route open, as the spec's scripts expect). @defaultValue false */
+  authDisabled?: boolean;
+  /** Also start the internal listener (INTERNAL_PORT) on a free port: `internalUrl`, `internalRequest`. */
+  internal?: boolean;
+}
+
+/** A key made through POST /auth/keys. */
+export interface TestKey {
+  id: string;
+  name: string;
+  role: string;
+  token: string;
+  /** `{Authorization: Bearer <token>}` */
+  headers: Record<string, string>;
 }
 
 export interface TestGateway {
@@ -45,8 +59,35 @@ export interface TestGateway {
   policy: PolicySystem;
   queues: QueueBackend;
   worker?: WorkerHandle;
+  /**
+   * A request to the external listener with the admin token attached, unless `headers` has its
+   * own Authorization (an empty one sends none).
+   */
   request<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult<T>>;
+  /** A request with this token (null: without any). */
+  requestAs<T = any>(token: string | null, method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult<T>>;
+  /** The admin token (GATEWAY_ADMIN_TOKEN of this gateway; replicas share it). */
+  adminToken: string;
+  /** `{Authorization: Bearer <admin token>}` for raw fetch calls. */
+  authHeaders: Record<string, string>;
+  /** A new key of this role (name defaults to `<role>-<random>`). */
+  createKey(role: string, name?: string): Promise<TestKey>;
+  auth: AuthSystem;
+  /** With `internal: true`: the internal listener (no tokens; only the management services' routes). */
+  internalUrl?: string;
+  internalRequest<T = any>(method: string, path: string, body?: unknown, headers?: Record<string, string>): Promise<HttpResult<T>>;
   close(): Promise<void>;
+}
+
+/** Headers with the token as a bearer, unless the caller set Authorization itself ('' = none). */
+function withToken(token: string | null, headers: Record<string, string> = {}): Record<string, string> {
+  const own = Object.keys(headers).find((k) => k.toLowerCase() === 'authorization');
+  if (own !== undefined) {
+    if (headers[own] !== '') return headers;
+    const { [own]: _dropped, ...rest } = headers;
+    return rest;
+  }
+  return token ? { ...headers, Authorization: `Bearer ${token}` } : headers;
 }
 
 /** The database URL with the test schema pinned through the connection's search_path. */
@@ -92,12 +133,14 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     KUBECONFIG_ENCRYPTION_KEY: opts.replicaOf?.env.KUBECONFIG_ENCRYPTION_KEY ?? randomBytes(32).toString('hex'),
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RECONCILE_INTERVAL_MS: '3600000',
+    GATEWAY_ADMIN_TOKEN: `ccg_test_${randomBytes(24).toString('base64url')}`,
+    ...(opts.authDisabled ? { AUTH_DISABLED: 'true' } : {}),
     ...(backend === 'redis' ? { REDIS_URL: redisUrl! } : {}),
     ...opts.replicaOf?.env,
     ...opts.env,
   };
   const config = loadConfig(env);
-  const log = pino({ level: config.logLevel });
+  const log = createLogger(config);
   const db = await connectDb({ connectionString: baseUrl, schema, max: 10 });
   await migrateToLatest(db.db);
   const queues = new QueueBackend(queueConnection(config, baseUrl));
@@ -105,9 +148,14 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const policy = await createPolicySystem(env.DATABASE_URL, config.policy, log);
   const services = createServices(db.db, queues, catalogue, config, policy);
   const worker = opts.worker === false ? undefined : startWorker(db.db, queues, createCatalogue, config, log, undefined, policy);
-  const app = createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log });
+  const auth = await createAuth(db.db, env.DATABASE_URL, config.auth, log);
+  const app = createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log, auth });
   const server: Server = await listen(app, 0, '127.0.0.1');
   const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const internalServer = opts.internal ? await listen(createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log, auth, listener: 'internal' }), 0, '127.0.0.1') : undefined;
+  const internalUrl = internalServer ? `http://127.0.0.1:${(internalServer.address() as { port: number }).port}` : undefined;
+  const adminToken = config.auth.adminToken!;
+  const request = (token: string | null, method: string, p: string, body?: unknown, headers?: Record<string, string>) => http(url, method, p, body, withToken(token, headers));
   return {
     url,
     env,
@@ -119,10 +167,28 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     policy,
     queues,
     worker,
-    request: (method, p, body, headers) => http(url, method, p, body, headers),
+    request: (method, p, body, headers) => request(adminToken, method, p, body, headers),
+    requestAs: (token, method, p, body, headers) => request(token, method, p, body, headers),
+    adminToken,
+    authHeaders: { Authorization: `Bearer ${adminToken}` },
+    async createKey(role, name) {
+      const res = await request(adminToken, 'POST', '/auth/keys', { name: name ?? `${role}-${randomBytes(4).toString('hex')}`, role });
+      if (res.status !== 201) throw new Error(`could not create a ${role} key: ${res.status} ${res.text}`);
+      const k = res.body.data;
+      return { id: k.id, name: k.name, role: k.role, token: k.token, headers: { Authorization: `Bearer ${k.token}` } };
+    },
+    auth,
+    internalUrl,
+    internalRequest(method, p, body, headers) {
+      if (!internalUrl) throw new Error('start the test gateway with {internal: true} for the internal listener');
+      return http(internalUrl, method, p, body, headers);
+    },
     async close() {
       server.closeAllConnections();
       await new Promise((r) => server.close(r));
+      internalServer?.closeAllConnections();
+      if (internalServer) await new Promise((r) => internalServer.close(r));
+      await auth.close();
       await worker?.close();
       await policy.close();
       await queues.close();

@@ -7,11 +7,12 @@ import { pgCode, UNIQUE_VIOLATION } from '../errors.js';
 export class ClusterRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
-  async insert(id: string, doc: JsonObject): Promise<ClusterRow> {
+  /** `actor`: who creates it (an API key's actor string), kept as created_by / updated_by. */
+  async insert(id: string, doc: JsonObject, actor: string | null = null): Promise<ClusterRow> {
     try {
       return await this.db
         .insertInto('clusters')
-        .values({ id, doc: JSON.stringify(doc) })
+        .values({ id, doc: JSON.stringify(doc), created_by: actor, updated_by: actor })
         .returningAll()
         .executeTakeFirstOrThrow();
     } catch (err) {
@@ -56,6 +57,7 @@ export class ClusterRepository {
     id: string,
     mutate: (doc: JsonObject) => JsonObject | Promise<JsonObject>,
     expectedVersion?: number,
+    actor: string | null = null,
   ): Promise<ClusterRow> {
     return this.db.transaction().execute(async (tx) => {
       const row = await tx.selectFrom('clusters').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
@@ -64,7 +66,7 @@ export class ClusterRepository {
       const next = await mutate(row.doc);
       return tx
         .updateTable('clusters')
-        .set((eb) => ({ doc: JSON.stringify(next), version: eb('version', '+', 1), updated_at: new Date() }))
+        .set((eb) => ({ doc: JSON.stringify(next), version: eb('version', '+', 1), updated_at: new Date(), updated_by: actor }))
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirstOrThrow();
