@@ -17,6 +17,7 @@ import { nodeRoutes } from './routes/nodes.js';
 import { controllerRoutes } from './routes/controller.js';
 import { clusterQueryRoutes } from './routes/cluster-query.js';
 import { blockActionRoutes } from './routes/block-actions.js';
+import { infraRoutes } from './routes/infra.js';
 
 export interface AppOptions {
   bodyLimitBytes: number;
@@ -51,6 +52,7 @@ export function createApp(services: Services, opts: AppOptions): Express {
   app.use(clusterQueryRoutes(services.db));
   app.use(controllerRoutes({ controller: services.controller, mgmt: services.mgmt, vdag: services.vdag }));
   app.use(blockActionRoutes(services.blockActions));
+  app.use(infraRoutes(services.infra));
 
   app.use((req, _res, next) => next(new NotFoundError(`no route ${req.method} ${req.path}`, { method: req.method, path: req.path })));
   app.use(errorHandler(opts.log));

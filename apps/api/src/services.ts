@@ -8,6 +8,7 @@ import { BlockService, ClusterService } from '@ccg/registry';
 import { TaskService, type QueueBackend, type TaskCatalogue } from '@ccg/tasks';
 import type { PolicySystem } from '@ccg/policy';
 import { BlockActionsService } from '@ccg/placement';
+import { InfraService } from '@ccg/kube';
 import { PolicyAdmin } from './policy-admin.js';
 
 export interface Services {
@@ -34,6 +35,8 @@ export interface Services {
   vdag: VdagControllerService;
   /** Block allocation: dry run, cluster selection, allocate / de-allocate tasks (placement pipeline). */
   blockActions: BlockActionsService;
+  /** Cluster infrastructure create/remove tasks (spec API §4). */
+  infra: InfraService;
 }
 
 export function createServices(db: Kysely<Database>, queues: QueueBackend, catalogue: TaskCatalogue, config: Config, policy: PolicySystem): Services {
@@ -64,5 +67,6 @@ export function createServices(db: Kysely<Database>, queues: QueueBackend, catal
     blocks: new BlockService(blockRepo),
     tasks,
     blockActions: new BlockActionsService({ ...operations, db, policy, options: config.placement }, tasks),
+    infra: new InfraService({ clusters: clusterRepo, gate: policy.gate, tasks, allowExec: config.infra.allowKubeconfigExec }),
   };
 }

@@ -11,6 +11,8 @@ export const PRECHECK_ACTIONS = [
   'block_mgmt',
   'cluster_mgmt',
   'vdag_controller',
+  'create_cluster_infra',
+  'remove_cluster_infra',
 ] as const;
 export type PrecheckAction = (typeof PRECHECK_ACTIONS)[number];
 
