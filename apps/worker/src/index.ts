@@ -7,7 +7,7 @@ import { MetricsService } from '@ccg/metrics';
 import { MetricsPuller } from './metrics-puller.js';
 import { Reconciler, TaskRunner, type QueueBackend, type TaskCatalogue } from '@ccg/tasks';
 import type { PolicySystem } from '@ccg/policy';
-import type { CatalogueDeps } from '@ccg/runtime';
+import { createInfraDeps, type CatalogueDeps } from '@ccg/runtime';
 
 /** A catalogue, or a factory the worker calls with its services (so block tasks can run: `createCatalogue`). */
 export type WorkerCatalogue = TaskCatalogue | ((deps: CatalogueDeps) => TaskCatalogue);
@@ -32,7 +32,11 @@ export function startWorker(db: Kysely<Database>, queues: QueueBackend, catalogu
   const metrics = new MetricsService(new MetricsRepository(db), clusters, { ...config.metrics, fetchLive: (c) => client.clusterMetrics(c) });
   const catalogue =
     typeof catalogueOrFactory === 'function'
-      ? catalogueOrFactory(policy ? { placement: { db, clusters, blocks: new BlockRepository(db), metrics, client, gate: policy.gate, policy, options: config.placement } } : {})
+      ? catalogueOrFactory({
+          ...(policy ? { placement: { db, clusters, blocks: new BlockRepository(db), metrics, client, gate: policy.gate, policy, options: config.placement } } : {}),
+          // Infra tasks need only the cluster registry and the INFRA_* settings.
+          infra: createInfraDeps({ clusterRepository: clusters, settings: config.infra, log: log.child({ component: 'infra' }) }),
+        })
       : catalogueOrFactory;
   const runner = new TaskRunner(repo, catalogue, queues, log.child({ component: 'runner' }), {
     concurrency: config.worker.concurrency,

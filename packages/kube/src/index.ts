@@ -6,3 +6,4 @@ export * from './client.js';
 export * from './apply.js';
 export * from './readiness.js';
 export * from './teardown.js';
+export * from './infra-tasks.js';

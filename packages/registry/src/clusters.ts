@@ -5,6 +5,22 @@ import { allowAll, type PrecheckGate, type WriteMeta } from './gate.js';
 
 /** Fields the gateway keeps itself; clients read them but cannot write them. */
 const MANAGED_FIELDS = ['version', 'created_at', 'updated_at'] as const;
+/** Stored in the entry but written only by the gateway's own tasks (recordInfra). */
+export const SYSTEM_FIELDS = ['infraStatus'] as const;
+
+/** The infra tasks' record on a cluster entry (`infraStatus`), readable at GET /clusters/read/:id. */
+export interface InfraStatus extends JsonObject {
+  status: 'ready' | 'failed' | 'removed' | 'removal_failed' | 'cancelled';
+  task_id: string;
+  updated_at: string;
+  message: string;
+}
+
+export interface InfraRecord {
+  /** New `config.urlMap`; undefined leaves it as it is. */
+  urlMap?: Record<string, string>;
+  infraStatus: InfraStatus;
+}
 
 export type ClusterView = JsonObject & { id: string; version: number; created_at: string; updated_at: string };
 
@@ -16,6 +32,19 @@ function withoutManaged(doc: JsonObject): JsonObject {
   const copy = { ...doc };
   for (const f of MANAGED_FIELDS) delete copy[f];
   return copy;
+}
+
+function withoutSystem(doc: JsonObject): JsonObject {
+  const copy = { ...doc };
+  for (const f of SYSTEM_FIELDS) delete copy[f];
+  return copy;
+}
+
+/** A user update (or a rule rewriting it) never changes the system fields. */
+function keepSystem(current: JsonObject, next: JsonObject): JsonObject {
+  const out = withoutSystem(next);
+  for (const f of SYSTEM_FIELDS) if (current[f] !== undefined) out[f] = current[f];
+  return out;
 }
 
 function checkNodeIdsUnique(doc: JsonObject): void {
@@ -47,10 +76,10 @@ export class ClusterService {
 
   /** add_cluster pre-check input: `{cluster_data}`; the rule's cluster_data is what gets stored. */
   async create(body: unknown, meta: WriteMeta = {}): Promise<ClusterView> {
-    const doc = withoutManaged(validateCluster(body));
+    const doc = withoutSystem(withoutManaged(validateCluster(body)));
     const input = { cluster_data: doc };
     const checked = await this.gate.check('add_cluster', input, { ...meta, clusterId: doc.id as string });
-    if (checked !== input) checked.cluster_data = withoutManaged(validateCluster(checked.cluster_data));
+    if (checked !== input) checked.cluster_data = withoutSystem(withoutManaged(validateCluster(checked.cluster_data)));
     return toClusterView(await this.repo.insert(checked.cluster_data.id as string, checked.cluster_data, meta.actor ?? null));
   }
 
@@ -74,6 +103,9 @@ export class ClusterService {
       if ((MANAGED_FIELDS as readonly string[]).includes(top)) {
         throw new InputError(`invalid body: ${top} is managed by the gateway (send If-Match to guard a write)`, { field: key });
       }
+      if ((SYSTEM_FIELDS as readonly string[]).includes(top)) {
+        throw new InputError(`invalid body: ${top} is written by the gateway's infra tasks`, { field: key });
+      }
       if (top === 'id' && (key !== 'id' || updates[key] !== id)) {
         throw new InputError('invalid body: id cannot change', { field: key });
       }
@@ -87,11 +119,24 @@ export class ClusterService {
         // A rule that rewrote the cluster must still leave a valid entry.
         const checkedCluster = checked === input ? next : validateCluster(checked.cluster_data);
         if (checkedCluster.id !== id) throw new InputError('invalid body: id cannot change', { field: 'id' });
-        return withoutManaged(checkedCluster);
+        return keepSystem(current, withoutManaged(checkedCluster));
       },
       expectedVersion,
       meta.actor ?? null,
     );
+    return toClusterView(row);
+  }
+
+  /**
+   * The infra tasks' write: the new urlMap and the infra status. A system write, so it does not
+   * pass the update_cluster pre-check (the infra pre-check ran before the task was submitted).
+   */
+  async recordInfra(id: string, record: InfraRecord): Promise<ClusterView> {
+    const row = await this.repo.update(id, (current) => {
+      const config = { ...((current.config as JsonObject | undefined) ?? {}) };
+      if (record.urlMap !== undefined) config.urlMap = record.urlMap;
+      return { ...current, config, infraStatus: record.infraStatus };
+    });
     return toClusterView(row);
   }
 

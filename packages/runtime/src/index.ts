@@ -10,6 +10,7 @@ import type { Config } from '@ccg/config';
 import { connectDb, migrateToLatest, type DbHandle, type EmbeddedDb } from '@ccg/db';
 import { QueueBackend, TaskCatalogue, diagnosticTask, type QueueConnection } from '@ccg/tasks';
 import { blockTasks, type PlacementDeps } from '@ccg/placement';
+import { infraTasks, type InfraDeps } from '@ccg/kube';
 
 export function createLogger(config: Pick<Config, 'logLevel'>, name = 'ccg'): Logger {
   return pino({ name, level: config.logLevel });
@@ -18,11 +19,12 @@ export function createLogger(config: Pick<Config, 'logLevel'>, name = 'ccg'): Lo
 /** What task handlers need; the worker passes it (the API builds the catalogue without, for validation and plans). */
 export interface CatalogueDeps {
   placement?: PlacementDeps;
+  infra?: InfraDeps;
 }
 
 /** Every task type the gateway knows. API and workers must load the same catalogue. */
 export function createCatalogue(deps: CatalogueDeps = {}): TaskCatalogue {
-  return new TaskCatalogue([diagnosticTask, ...blockTasks(deps.placement)]);
+  return new TaskCatalogue([diagnosticTask, ...blockTasks(deps.placement), ...infraTasks(deps.infra)]);
 }
 
 /** The Postgres schema BullMQ's Postgres backend keeps its queues in. */
@@ -103,3 +105,4 @@ export async function ensureEncryptionKey(config: Config, log: Logger): Promise<
   }
 }
 export { runMain } from './run-main.js';
+export { createInfraDeps, type InfraDeps } from '@ccg/kube';

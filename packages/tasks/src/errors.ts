@@ -23,3 +23,14 @@ export class LeaseLostError extends Error {
 }
 
 export const errorMessage = (err: unknown): string => (err instanceof Error ? err.message : String(err));
+
+/**
+ * A task failure with structured details (e.g. the failed object, a pod's reason, what a
+ * rollback removed): the runner writes them to task_status_data.details beside `error`.
+ */
+export class TaskFailedError extends Error {
+  constructor(message: string, readonly details: Record<string, unknown>) {
+    super(message);
+    this.name = 'TaskFailedError';
+  }
+}

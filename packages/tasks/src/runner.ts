@@ -6,7 +6,7 @@ import type { TaskRepository, TaskWithSteps } from '@ccg/db';
 import type { TaskCatalogue, TaskContext } from './definition.js';
 import type { JobPayload, QueueBackend } from './queue.js';
 import { openSecrets } from './secrets.js';
-import { LeaseLostError, RetryableError, TaskCancelledError, errorMessage } from './errors.js';
+import { LeaseLostError, RetryableError, TaskCancelledError, TaskFailedError, errorMessage } from './errors.js';
 
 export interface RunnerOptions {
   concurrency: number;
@@ -123,7 +123,7 @@ export class TaskRunner {
         log.warn({ err: errorMessage(err), attempts_left: attemptsLeft }, 'retryable failure; will retry');
         throw err;
       }
-      await this.repo.finish(taskId, runId, 'failed', { error: errorMessage(err), failed_step: currentStep ?? null });
+      await this.repo.finish(taskId, runId, 'failed', { error: errorMessage(err), failed_step: currentStep ?? null, ...(err instanceof TaskFailedError ? { details: err.details as JsonObject } : {}) });
       ended('failed');
       log.warn({ err: errorMessage(err), step: currentStep }, 'task failed');
       // The task is finished in Postgres; BullMQ must not retry it.
