@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { baseDbUrl, dropSchema, median, root, schemaUrl } from './lib.mjs';
+import { baseDbUrl, dropSchema, exitWith, median, report, root, schemaUrl } from './lib.mjs';
 
 const dist = (pkg, file = 'index.js') => import(pathToFileURL(path.join(root, 'packages', pkg, 'dist', file)).href);
 const { connectDb, migrateToLatest, ClusterRepository, BlockRepository, MetricsRepository } = await dist('db');
@@ -162,8 +162,13 @@ try {
   console.table(rows);
   console.log(`Dry-run filter+selection: PlacementPipeline.filter + .select of the spec's sample block (candidateLimit ${config.placement.candidateLimit}, best first by the built-in ranking; JS rule ${ALLOCATOR_URI} returns the filter_result); filter_* and select_rule_* are the two stages of the same runs; plain_select = \`select id, doc from clusters where id = any(<the candidate ids>)\`, run alternately; ratio = p50 / plain select p50.`);
   const pass = rows.every((r) => r.result === 'PASS');
-  for (const r of rows) console.log(`placement-filter: filter+selection at ${r.clusters} clusters p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, ratio to plain select ${r.ratio} (target p50 < ${r.target_ms} ms): ${r.result}`);
-  process.exitCode = pass ? 0 : 1;
+  for (const r of rows) {
+    console.log(`placement-filter: filter+selection at ${r.clusters} clusters p50 ${r.p50_ms} ms, p99 ${r.p99_ms} ms, ratio to plain select ${r.ratio} (target p50 < ${r.target_ms} ms): ${r.result}`);
+    report('placement-filter', `filter+selection p50 ms at ${r.clusters}`, r.p50_ms, `< ${r.target_ms}`, r.result === 'PASS');
+    report('placement-filter', `filter+selection p99 ms at ${r.clusters}`, r.p99_ms);
+    report('placement-filter', `ratio to plain select at ${r.clusters}`, r.ratio);
+  }
+  exitWith([pass]);
 } finally {
   await policy?.close();
   await handle.close();
