@@ -217,7 +217,7 @@ const IMAGE_REF = /^[a-z0-9]([a-z0-9._:/-]*[a-z0-9])?(:[\w][\w.-]{0,127})?(@sha2
 
 function image(env: Env, name: string, def: string): string {
   const v = str(env, name) ?? def;
-  if (!IMAGE_REF.test(v) || v.length > 512) throw new ConfigError(name, `is not an image reference, got "${v}"`);
+  if (v.includes('://') || !IMAGE_REF.test(v) || v.length > 512) throw new ConfigError(name, `is not an image reference, got "${v}"`);
   return v;
 }
 
@@ -274,7 +274,7 @@ function globalServices(env: Env): Record<string, string> {
  */
 function infraImages(env: Env): InfraImages {
   const registry = str(env, 'INFRA_IMAGE_REGISTRY') ?? 'ghcr.io/opencyberspace/aios';
-  if (!/^[a-z0-9]([a-z0-9._:/-]*[a-z0-9])?$/i.test(registry)) throw new ConfigError('INFRA_IMAGE_REGISTRY', `is not a registry/path prefix, got "${registry}"`);
+  if (registry.includes('://') || !/^[a-z0-9]([a-z0-9._:/-]*[a-z0-9])?$/i.test(registry)) throw new ConfigError('INFRA_IMAGE_REGISTRY', `is not a registry/path prefix (no scheme), got "${registry}"`);
   const aios = (path: string) => `${registry}/${path}:latest`;
   return {
     metricsDb: image(env, 'INFRA_METRICS_DB_IMAGE', 'mongo:7.0'),

@@ -17,6 +17,20 @@ describe('loadConfig', () => {
     expect(loadConfig({ CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP: JSON.stringify(map) }).policy.actionsMap).toEqual(map);
   });
 
+  it('infra settings default to the reference values with public images, and take overrides', () => {
+    const d = loadConfig({}).infra;
+    expect(d).toMatchObject({ allowKubeconfigExec: false, rollbackOnFailure: true, stepTimeoutMs: 300_000, namespaces: { metrics: 'metrics', controllers: 'controllers' }, globalServices: {} });
+    expect(d.nodePorts).toEqual({ controller: 32300, metricsWriter: 32301, blockTransactions: 32302, parameterUpdater: 32303, monitor: 32304, health: 32305, membershipServer: 30501, grpcProxy: 32000 });
+    for (const image of Object.values(d.images)) expect(image).not.toMatch(/^\d+\.\d+\.\d+\.\d+/);
+    const c = loadConfig({ ALLOW_KUBECONFIG_EXEC: 'true', INFRA_IMAGE_REGISTRY: 'registry.local:5000/aios', GRPC_PROXY_IMAGE: 'proxy:1.2', INFRA_NODE_PORTS: '{"controller": 31000}', GLOBAL_SERVICES_MAP: '{"policy_db_url": "http://p:1"}', INFRA_ROLLBACK_ON_FAILURE: 'false' }).infra;
+    expect(c.allowKubeconfigExec).toBe(true);
+    expect(c.images.infra).toBe('registry.local:5000/aios/cluster/infra:latest');
+    expect(c.images.grpcProxy).toBe('proxy:1.2');
+    expect(c.nodePorts.controller).toBe(31000);
+    expect(c.globalServices).toEqual({ policy_db_url: 'http://p:1' });
+    expect(c.rollbackOnFailure).toBe(false);
+  });
+
   it('REDIS_URL selects the Redis queue backend', () => {
     expect(loadConfig({ REDIS_URL: 'redis://localhost:6379' }).queueBackend).toBe('redis');
   });
@@ -45,6 +59,21 @@ describe('loadConfig', () => {
     ['CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP', '{"add_node": {"policyRuleURI": "a:v1", "mode": "sometimes"}}'],
     ['CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP', '{"add_node": ""}'],
     ['POLICY_TIMEOUT_MS', '0'],
+    ['ALLOW_KUBECONFIG_EXEC', 'maybe'],
+    ['GLOBAL_SERVICES_MAP', '["a"]'],
+    ['GLOBAL_SERVICES_MAP', '{"policy_db_url": 5}'],
+    ['INFRA_NODE_PORTS', '{"controller": 80}'],
+    ['INFRA_NODE_PORTS', '{"controler": 32300}'],
+    ['INFRA_NODE_PORTS', '{"controller": 32000}'],
+    ['MEMBERSHIP_NODE_PORT', '99999'],
+    ['INFRA_METRICS_NAMESPACE', 'Metrics_NS'],
+    ['INFRA_CONTROLLERS_NAMESPACE', 'metrics'],
+    ['INFRA_CONTAINER_IMAGE_NAME', 'has space:latest'],
+    ['INFRA_IMAGE_REGISTRY', 'http://registry'],
+    ['INFRA_POLL_MAX_MS', '100'],
+    ['INFRA_STEP_TIMEOUT_MS', '5'],
+    ['INFRA_ROLLBACK_ON_FAILURE', 'sometimes'],
+    ['INFRA_INGRESS_CLASS', 'Nginx Class'],
   ])('a bad %s (%s) is refused with a message naming it', (name, value) => {
     let err: unknown;
     try {
