@@ -41,6 +41,8 @@ export interface Timing {
 }
 
 export const CONTROLLER_MANAGER = 'kube-controller-manager';
+const PROTECTED_NAMESPACES = ['default', 'kube-system', 'kube-public'];
+const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
 export const randomSuffix = (n = 5): string => Array.from({ length: n }, () => NAME_CHARS[Math.floor(Math.random() * NAME_CHARS.length)]).join('');
@@ -131,6 +133,9 @@ export class ApiServer {
   }
 
   patch(rt: ResourceType, namespace: string | undefined, name: string, contentType: string, patch: unknown, opts: WriteOptions = {}): KubeObject {
+    if (!PATCH_TYPES.includes(contentType)) {
+      throw new KubeError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${PATCH_TYPES.join(', ')}`);
+    }
     const old = this.store.get(rt, namespace, name);
     if (contentType === 'application/apply-patch+yaml') return this.apply(rt, namespace, name, old, patch, opts);
     if (!old) throw notFound(rt, name);
@@ -198,7 +203,10 @@ export class ApiServer {
     if (opts.dryRun) return clone(obj);
     const uid = obj.metadata.uid ?? '';
     if (opts.propagationPolicy === 'Orphan') this.orphaning.add(uid);
-    if (rt.kind === 'Namespace') return this.terminateNamespace(rt, obj);
+    if (rt.kind === 'Namespace') {
+      if (PROTECTED_NAMESPACES.includes(name)) throw forbidden(rt, name, 'this namespace may not be deleted');
+      return this.terminateNamespace(rt, obj);
+    }
     if (opts.gracePeriodSeconds === 0) {
       this.deletionDue.add(uid);
       if (this.removeIfUnblocked(rt, obj)) return deletedStatus(rt, obj);

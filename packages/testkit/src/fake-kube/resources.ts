@@ -15,7 +15,7 @@ export interface ResourceType {
   readOnly?: boolean;
 }
 
-const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update'];
+const ALL_VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 const rt = (
   group: string,
@@ -64,7 +64,7 @@ export const apiVersionOf = (r: ResourceType): string => (r.group ? `${r.group}/
 /** `deployments.apps`, `services`: how the API server names a resource in messages. */
 export const qualifiedResource = (r: ResourceType): string => (r.group ? `${r.plural}.${r.group}` : r.plural);
 
-export const verbsOf = (r: ResourceType): string[] => (r.readOnly ? ['get', 'list'] : ALL_VERBS);
+export const verbsOf = (r: ResourceType): string[] => (r.readOnly ? ['get', 'list', 'watch'] : ALL_VERBS);
 
 export function findByPath(group: string, version: string, plural: string): ResourceType | undefined {
   return RESOURCE_TYPES.find((r) => r.group === group && r.version === version && r.plural === plural);

@@ -49,14 +49,14 @@ function readBody(req: IncomingMessage): Promise<string> {
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        reject(new KubeError(413, 'RequestEntityTooLarge', 'the server has received a request that is too large'));
-        req.destroy();
-        return;
-      }
-      chunks.push(chunk);
+      // Past the limit the rest is read and dropped, so the client still gets its 413; far past it, the connection goes.
+      if (size > MAX_BODY_BYTES * 8) req.destroy();
+      else if (size <= MAX_BODY_BYTES) chunks.push(chunk);
     });
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('end', () => {
+      if (size > MAX_BODY_BYTES) reject(new KubeError(413, 'RequestEntityTooLarge', 'the server has received a request that is too large'));
+      else resolve(Buffer.concat(chunks).toString('utf8'));
+    });
     req.on('error', reject);
   });
 }
@@ -276,6 +276,7 @@ function watch(deps: RouterDeps, rt: ResourceType, namespace: string | undefined
   const byField = parseFieldSelector(q.get('fieldSelector') ?? undefined);
   const matches = (obj: KubeObject) => (namespace === undefined || obj.metadata.namespace === namespace) && byLabel(obj.metadata.labels) && byField(obj);
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
+  res.flushHeaders(); // clients wait for the headers before they read events
   const line = (type: string, obj: KubeObject) => res.write(`${JSON.stringify({ type, object: clone(obj) })}\n`);
   const rv = q.get('resourceVersion');
   if (!rv || rv === '0') for (const obj of deps.api.store.list(rt, namespace)) if (matches(obj)) line('ADDED', obj);
