@@ -4,6 +4,12 @@ import { NotFoundError } from '@ccg/contracts';
 import type { Services } from './services.js';
 import { errorHandler } from './errors.js';
 import { requestContext, requireJsonBody } from './middleware.js';
+import { httpMetrics, mountLabel } from './observability/http-metrics.js';
+import { queueDashboard } from './observability/queue-dashboard.js';
+import { buildOpenApiDocument } from './openapi/document.js';
+import { routeCatalogue } from './openapi/operations/index.js';
+import { apiDocsRoutes } from './routes/api-docs.js';
+import { metricsExpositionRoutes } from './routes/observability.js';
 import { authGate, authRoutes, type AuthSystem, type Listener } from './auth/index.js';
 import { clusterRoutes } from './routes/clusters.js';
 import { blockRoutes } from './routes/blocks.js';
@@ -35,11 +41,15 @@ export function createApp(services: Services, opts: AppOptions): Express {
   app.set('etag', false);
   app.set('query parser', 'simple');
   app.use(requestContext(opts.log));
+  app.use(httpMetrics(services.telemetry));
   app.use(authGate({ listener: opts.listener ?? 'external', disabled: opts.auth.disabled, store: opts.auth.store }));
   app.use(requireJsonBody);
   app.use(express.json({ limit: opts.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
 
   app.use(healthRoutes(services.db, services.queues));
+  app.use(metricsExpositionRoutes(services.telemetry));
+  app.use(apiDocsRoutes(buildOpenApiDocument({ routes: routeCatalogue, catalogue: services.catalogue })));
+  app.use('/admin/queues', mountLabel('/admin/queues'), queueDashboard(services.queues, services.catalogue.lanes(), '/admin/queues'));
   app.use(authRoutes(opts.auth.keys));
   app.use(clusterRoutes(services.clusters));
   app.use(blockRoutes(services.blocks));

@@ -2,6 +2,25 @@ import type { ErrorRequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { GatewayError } from '@ccg/contracts';
 
+/** The body of every failure (`send` below writes it); the OpenAPI document references it. */
+export const errorEnvelopeSchema = {
+  type: 'object',
+  required: ['success', 'message', 'error'],
+  properties: {
+    success: { const: false },
+    message: { type: 'string' },
+    error: {
+      type: 'object',
+      required: ['code', 'message'],
+      properties: {
+        code: { type: 'string', description: 'stable machine-readable code, e.g. INVALID_INPUT, NOT_FOUND, PRECHECK_DENIED' },
+        message: { type: 'string' },
+        details: { description: 'code-specific; for 400s `field` names the offending field' },
+      },
+    },
+  },
+} as const;
+
 const PG_UNAVAILABLE = new Set(['57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08004', '08006']);
 
 interface HttpishError {

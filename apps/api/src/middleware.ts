@@ -5,7 +5,10 @@ import { GatewayError } from '@ccg/contracts';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Echoes a caller's X-Request-Id (when sane) or makes one; logs every request on completion. */
+/**
+ * Echoes a caller's X-Request-Id (when sane) or makes one; logs every request on completion
+ * (at LOG_LEVEL=trace with its headers and body, secrets redacted by the logger).
+ */
 export function requestContext(log: Logger): RequestHandler {
   return (req, res, next) => {
     const incoming = req.get('X-Request-Id');
@@ -17,6 +20,8 @@ export function requestContext(log: Logger): RequestHandler {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       const level = res.statusCode >= 500 ? 'warn' : 'info';
       log[level]({ request_id: requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+      // Debugging aid: headers and the parsed JSON body; the logger redacts tokens and kubeconfigs in them.
+      if (log.isLevelEnabled('trace')) log.trace({ request_id: requestId, headers: req.headers, body: req.body }, 'request detail');
     });
     next();
   };

@@ -10,10 +10,15 @@ import type { PolicySystem } from '@ccg/policy';
 import { BlockActionsService } from '@ccg/placement';
 import { InfraService } from '@ccg/kube';
 import { PolicyAdmin } from './policy-admin.js';
+import { GatewayMetrics } from './observability/metrics.js';
 
 export interface Services {
   db: Kysely<Database>;
   queues: QueueBackend;
+  /** Every task type (lanes for the queue dashboard and metrics, input schemas for the OpenAPI document). */
+  catalogue: TaskCatalogue;
+  /** The process's Prometheus registry and the observers that feed it (pass them to startWorker in-process). */
+  telemetry: GatewayMetrics;
   clusters: ClusterService;
   blocks: BlockService;
   tasks: TaskService;
@@ -42,7 +47,9 @@ export interface Services {
 export function createServices(db: Kysely<Database>, queues: QueueBackend, catalogue: TaskCatalogue, config: Config, policy: PolicySystem): Services {
   const blockRepo = new BlockRepository(db);
   const clusterRepo = new ClusterRepository(db);
-  const clusterClient = new ClusterClient({ timeoutMs: config.clusterClient.timeoutMs, longTimeoutMs: config.clusterClient.longTimeoutMs });
+  const telemetry = new GatewayMetrics({ queues, lanes: () => catalogue.lanes() });
+  policy.gate.observe(telemetry.observePrecheck);
+  const clusterClient = new ClusterClient({ timeoutMs: config.clusterClient.timeoutMs, longTimeoutMs: config.clusterClient.longTimeoutMs, onCall: telemetry.observeUpstream });
   const metrics = new MetricsService(new MetricsRepository(db), clusterRepo, { ...config.metrics, fetchLive: (c) => clusterClient.clusterMetrics(c) });
   const operations: OperationsContext = { clusters: clusterRepo, blocks: blockRepo, metrics, client: clusterClient, gate: policy.gate };
   const tasks = new TaskService(new TaskRepository(db), catalogue, queues, {
@@ -53,6 +60,8 @@ export function createServices(db: Kysely<Database>, queues: QueueBackend, catal
   return {
     db,
     queues,
+    catalogue,
+    telemetry,
     policy,
     metrics,
     clusterClient,

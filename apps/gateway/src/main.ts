@@ -17,7 +17,11 @@ await runMain('gateway', async (log) => {
   const catalogue = createCatalogue();
   const policy = await createPolicySystem(database.url, config.policy, log.child({ component: 'policy' }));
   const services = createServices(database.handle.db, queues, catalogue, withKey, policy);
-  const worker = startWorker(database.handle.db, queues, createCatalogue, withKey, log, encryptionKey, policy);
+  // The workers report to the API's registry: one /metrics shows HTTP, queue, job, pre-check and upstream families.
+  const worker = startWorker(database.handle.db, queues, createCatalogue, withKey, log, encryptionKey, policy, {
+    onJobEnd: services.telemetry.observeJob,
+    onUpstreamCall: services.telemetry.observeUpstream,
+  });
   const auth = await createAuth(database.handle.db, database.url, config.auth, log.child({ component: 'auth' }));
   await ensureZeroSetupAdminToken(config, auth, log);
   const server = await listen(createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log, auth }), config.port, config.host);

@@ -2,10 +2,10 @@ import type { Logger } from 'pino';
 import type { Kysely } from 'kysely';
 import type { Config } from '@ccg/config';
 import { BlockRepository, ClusterRepository, MetricsRepository, TaskRepository, type Database } from '@ccg/db';
-import { ClusterClient } from '@ccg/cluster-client';
+import { ClusterClient, type ClusterClientOptions } from '@ccg/cluster-client';
 import { MetricsService } from '@ccg/metrics';
 import { MetricsPuller } from './metrics-puller.js';
-import { Reconciler, TaskRunner, type QueueBackend, type TaskCatalogue } from '@ccg/tasks';
+import { Reconciler, TaskRunner, type QueueBackend, type RunnerOptions, type TaskCatalogue } from '@ccg/tasks';
 import type { PolicySystem } from '@ccg/policy';
 import { createInfraDeps, type CatalogueDeps } from '@ccg/runtime';
 
@@ -13,6 +13,17 @@ import { createInfraDeps, type CatalogueDeps } from '@ccg/runtime';
 export type WorkerCatalogue = TaskCatalogue | ((deps: CatalogueDeps) => TaskCatalogue);
 
 export { MetricsPuller } from './metrics-puller.js';
+
+/**
+ * Metrics observers of the composition root (apps/api's GatewayMetrics in the all-in-one gateway):
+ * the worker's packages report to them without depending on prom-client.
+ */
+export interface WorkerObservers {
+  /** Each task run that ended its task. */
+  onJobEnd?: RunnerOptions['onJobEnd'];
+  /** Each call of the worker's ClusterClient (block tasks, the metrics pull). */
+  onUpstreamCall?: ClusterClientOptions['onCall'];
+}
 
 export interface WorkerHandle {
   runner: TaskRunner;
@@ -25,10 +36,10 @@ export interface WorkerHandle {
  * Starts the job processors and the reconciler of one worker process. Given a catalogue factory
  * and the policy system, the block allocation tasks get the placement services.
  */
-export function startWorker(db: Kysely<Database>, queues: QueueBackend, catalogueOrFactory: WorkerCatalogue, config: Config, log: Logger, encryptionKey?: Buffer, policy?: PolicySystem): WorkerHandle {
+export function startWorker(db: Kysely<Database>, queues: QueueBackend, catalogueOrFactory: WorkerCatalogue, config: Config, log: Logger, encryptionKey?: Buffer, policy?: PolicySystem, observers: WorkerObservers = {}): WorkerHandle {
   const repo = new TaskRepository(db);
   const clusters = new ClusterRepository(db);
-  const client = new ClusterClient({ timeoutMs: config.clusterClient.timeoutMs, longTimeoutMs: config.clusterClient.longTimeoutMs });
+  const client = new ClusterClient({ timeoutMs: config.clusterClient.timeoutMs, longTimeoutMs: config.clusterClient.longTimeoutMs, onCall: observers.onUpstreamCall });
   const metrics = new MetricsService(new MetricsRepository(db), clusters, { ...config.metrics, fetchLive: (c) => client.clusterMetrics(c) });
   const catalogue =
     typeof catalogueOrFactory === 'function'
@@ -44,6 +55,7 @@ export function startWorker(db: Kysely<Database>, queues: QueueBackend, catalogu
     stalledIntervalMs: config.worker.stalledIntervalMs,
     maxStalledCount: config.worker.maxStalledCount,
     encryptionKey: encryptionKey ?? config.encryptionKey,
+    onJobEnd: observers.onJobEnd,
   });
   const reconciler = new Reconciler(db, repo, catalogue, queues, log.child({ component: 'reconciler' }), {
     intervalMs: config.reconciler.intervalMs,

@@ -5,15 +5,26 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 import type { Config } from '@ccg/config';
+import { REDACT_PATHS, REDACTED, redactSecrets } from './log-redaction.js';
 import { connectDb, migrateToLatest, type DbHandle, type EmbeddedDb } from '@ccg/db';
 import { QueueBackend, TaskCatalogue, diagnosticTask, type QueueConnection } from '@ccg/tasks';
 import { blockTasks, type PlacementDeps } from '@ccg/placement';
 import { infraTasks, type InfraDeps } from '@ccg/kube';
 
-export function createLogger(config: Pick<Config, 'logLevel'>, name = 'ccg'): Logger {
-  return pino({ name, level: config.logLevel });
+/**
+ * The one logger factory (API, worker, gateway, tests): JSON lines; secrets at any depth are
+ * redacted (log-redaction.ts). `destination` defaults to stdout.
+ */
+export function createLogger(config: Pick<Config, 'logLevel'>, name = 'ccg', destination?: DestinationStream): Logger {
+  const options = {
+    name,
+    level: config.logLevel,
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    formatters: { log: (o: Record<string, unknown>) => redactSecrets(o) },
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 /** What task handlers need; the worker passes it (the API builds the catalogue without, for validation and plans). */
@@ -105,4 +116,5 @@ export async function ensureEncryptionKey(config: Config, log: Logger): Promise<
   }
 }
 export { runMain } from './run-main.js';
+export { redactSecrets, SECRET_LOG_KEYS, REDACT_PATHS, REDACTED } from './log-redaction.js';
 export { createInfraDeps, type InfraDeps } from '@ccg/kube';

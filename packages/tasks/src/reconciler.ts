@@ -74,7 +74,10 @@ export class Reconciler {
       const hasSecret = (def?.secretFields ?? []).some((f) => (t.task_data as Record<string, unknown>)[f] !== undefined);
       if (!def || hasSecret) {
         // Secrets live only in the job: without it the task cannot run.
-        if (await this.repo.failOrphan(t.task_id, 'pending', 'its job was lost before it ran; retry it with the secret')) n++;
+        if (await this.repo.failOrphan(t.task_id, 'pending', 'its job was lost before it ran; retry it with the secret')) {
+          this.log.warn({ task_id: t.task_id, task_type: t.task_type }, 'pending task failed: its job was lost and only the job held its secrets');
+          n++;
+        }
         continue;
       }
       await queue.add(t.task_type, { task_id: t.task_id }, {
@@ -85,6 +88,7 @@ export class Reconciler {
         removeOnFail: true,
       });
       await this.repo.markRequeued(t.task_id);
+      this.log.info({ task_id: t.task_id, task_type: t.task_type }, 'pending task enqueued again: its job was missing');
       n++;
     }
     return n;
@@ -96,7 +100,10 @@ export class Reconciler {
       const job = await this.queues.queue(this.lane(t.task_type)).getJob(t.job_id);
       const state = job ? await job.getState() : 'missing';
       if (state === 'missing' || state === 'failed' || state === 'completed' || state === 'unknown') {
-        if (await this.repo.failOrphan(t.task_id, 'in_progress', `its job is gone from the queue (${state}); the worker running it stopped`)) n++;
+        if (await this.repo.failOrphan(t.task_id, 'in_progress', `its job is gone from the queue (${state}); the worker running it stopped`)) {
+          this.log.warn({ task_id: t.task_id, task_type: t.task_type, job_state: state }, 'running task failed: its job is gone from the queue');
+          n++;
+        }
       }
     }
     return n;

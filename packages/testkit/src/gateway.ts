@@ -30,6 +30,8 @@ export interface TestGatewayOptions {
   env?: Record<string, string>;
   /** Run as another replica of this gateway: same database schema, queue and key (a restart, or a second API process). */
   replicaOf?: TestGateway;
+  /** Where the gateway's log lines go (with `env: {LOG_LEVEL: ...}`); stdout by default. */
+  logDestination?: { write(line: string): void };
   /** Start with AUTH_DISABLED=true (every route open, as the spec's scripts expect). @defaultValue false */
   authDisabled?: boolean;
   /** Also start the internal listener (INTERNAL_PORT) on a free port: `internalUrl`, `internalRequest`. */
@@ -140,14 +142,17 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
     ...opts.env,
   };
   const config = loadConfig(env);
-  const log = createLogger(config);
+  const log = createLogger(config, 'ccg', opts.logDestination);
   const db = await connectDb({ connectionString: baseUrl, schema, max: 10 });
   await migrateToLatest(db.db);
   const queues = new QueueBackend(queueConnection(config, baseUrl));
   const catalogue = createCatalogue();
   const policy = await createPolicySystem(env.DATABASE_URL, config.policy, log);
   const services = createServices(db.db, queues, catalogue, config, policy);
-  const worker = opts.worker === false ? undefined : startWorker(db.db, queues, createCatalogue, config, log, undefined, policy);
+  const worker =
+    opts.worker === false
+      ? undefined
+      : startWorker(db.db, queues, createCatalogue, config, log, undefined, policy, { onJobEnd: services.telemetry.observeJob, onUpstreamCall: services.telemetry.observeUpstream });
   const auth = await createAuth(db.db, env.DATABASE_URL, config.auth, log);
   const app = createApp(services, { bodyLimitBytes: config.bodyLimitBytes, log, auth });
   const server: Server = await listen(app, 0, '127.0.0.1');
