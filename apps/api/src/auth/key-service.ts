@@ -28,6 +28,9 @@ export const toKeyView = (row: ApiKeyRow): ApiKeyView => ({
   revoked_by: row.revoked_by,
 });
 
+/** Longest wait for a revocation's notification to come back before answering anyway. */
+const REVOKE_ECHO_MS = 2_000;
+
 /** Key administration: create (the token is shown once), list, revoke, and configured keys. */
 export class ApiKeyService {
   constructor(
@@ -48,11 +51,20 @@ export class ApiKeyService {
     return { items: page.items.map(toKeyView), next_cursor: page.next_cursor };
   }
 
-  /** Refused at once here; other replicas hear it through the change feed. */
+  /**
+   * Refused at once here; other replicas hear it through the change feed, and the answer waits
+   * until this replica's own feed has delivered it (so have theirs; at most REVOKE_ECHO_MS).
+   */
   async revoke(id: string, actor: string | null): Promise<ApiKeyView> {
-    const row = await this.repo.revoke(id, actor);
-    this.store.forget(row.id);
-    return toKeyView(row);
+    const echo = this.store.expectRevocation(id, REVOKE_ECHO_MS);
+    try {
+      const { row, revokedNow } = await this.repo.revoke(id, actor);
+      this.store.forget(row.id);
+      if (revokedNow) await echo.heard;
+      return toKeyView(row);
+    } finally {
+      echo.cancel();
+    }
   }
 
   /** An admin key for a token the operator configured (GATEWAY_ADMIN_TOKEN, the zero-setup file). */

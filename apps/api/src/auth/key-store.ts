@@ -48,6 +48,40 @@ export class ApiKeyStore {
     for (const [hash, p] of this.byHash) if (p.keyId === keyId) this.byHash.delete(hash);
   }
 
+  /** The change feed delivered a revocation: forget the key and wake whoever waits for it. */
+  heardRevocation(keyId: string): void {
+    this.forget(keyId);
+    for (const wake of this.echoWaiters.get(keyId) ?? []) wake();
+    this.echoWaiters.delete(keyId);
+  }
+
+  private readonly echoWaiters = new Map<string, Array<() => void>>();
+
+  /**
+   * Resolves when this process's own change feed delivers the revocation of `keyId` (or after
+   * `timeoutMs`). Postgres hands a notification to every listener at commit, so once it is back
+   * here the other replicas have it too: the revoking request answers only then, and the key is
+   * refused everywhere by the time the caller hears it was revoked. Call it before revoking.
+   */
+  expectRevocation(keyId: string, timeoutMs: number): { heard: Promise<void>; cancel(): void } {
+    if (!this.cacheUsable()) return { heard: Promise.resolve(), cancel: () => undefined };
+    let wake!: () => void;
+    const heard = new Promise<void>((resolve) => (wake = resolve));
+    const timer = setTimeout(wake, timeoutMs);
+    timer.unref();
+    const waiters = this.echoWaiters.get(keyId) ?? [];
+    waiters.push(wake);
+    this.echoWaiters.set(keyId, waiters);
+    const cancel = () => {
+      clearTimeout(timer);
+      const rest = (this.echoWaiters.get(keyId) ?? []).filter((w) => w !== wake);
+      if (rest.length) this.echoWaiters.set(keyId, rest);
+      else this.echoWaiters.delete(keyId);
+      wake();
+    };
+    return { heard: heard.finally(() => clearTimeout(timer)), cancel };
+  }
+
   /** The change feed (re)connected or dropped: notifications may have been missed. */
   clear(): void {
     this.generation++;

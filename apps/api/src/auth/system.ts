@@ -28,7 +28,7 @@ export async function createAuth(db: Kysely<Database>, connectionString: string,
     connectionString,
     API_KEYS_CHANNEL,
     (payload) => {
-      if (payload.startsWith('revoke:')) store.forget(payload.slice('revoke:'.length));
+      if (payload.startsWith('revoke:')) store.heardRevocation(payload.slice('revoke:'.length));
     },
     () => store.clear(),
   );

@@ -69,20 +69,18 @@ export class ApiKeyRepository {
     return row;
   }
 
-  /** Oldest first; revoked keys only when asked. */
+  /** Oldest first; revoked keys only when asked. The cursor is the last key's id. */
   async list(page: PageRequest, includeRevoked: boolean): Promise<Page<ApiKeyRow>> {
-    const after = decodeCursor(page.cursor, 2);
+    const after = decodeCursor(page.cursor, 1);
     let q = this.db.selectFrom('api_keys').selectAll().orderBy('created_at').orderBy('id').limit(page.limit + 1);
     if (!includeRevoked) q = q.where('revoked_at', 'is', null);
-    if (after) {
-      const [at, id] = [new Date(String(after[0])), String(after[1])];
-      q = q.where((eb) => eb.or([eb('created_at', '>', at), eb.and([eb('created_at', '=', at), eb('id', '>', id)])]));
-    }
-    return toPage(await q.execute(), page.limit, (r) => [r.created_at.toISOString(), r.id]);
+    // Compared in Postgres: a JS Date would cut created_at's microseconds and repeat rows.
+    if (after) q = q.where(sql<boolean>`(created_at, id) > (select k.created_at, k.id from api_keys k where k.id = ${String(after[0])})`);
+    return toPage(await q.execute(), page.limit, (r) => [r.id]);
   }
 
-  /** Revokes a key (idempotent: an already revoked key is returned as it is). */
-  async revoke(id: string, actor: string | null): Promise<ApiKeyRow> {
+  /** Revokes a key (idempotent: an already revoked key is returned as it is, `revokedNow` false). */
+  async revoke(id: string, actor: string | null): Promise<{ row: ApiKeyRow; revokedNow: boolean }> {
     return this.db.transaction().execute(async (tx) => {
       const row = await tx
         .updateTable('api_keys')
@@ -93,11 +91,11 @@ export class ApiKeyRepository {
         .executeTakeFirst();
       if (row) {
         await sql`select pg_notify(${API_KEYS_CHANNEL}, ${`revoke:${id}`})`.execute(tx);
-        return row;
+        return { row, revokedNow: true };
       }
       const existing = await tx.selectFrom('api_keys').selectAll().where('id', '=', id).executeTakeFirst();
       if (!existing) throw new NotFoundError(`API key ${id} not found`, { id });
-      return existing;
+      return { row: existing, revokedNow: false };
     });
   }
 
