@@ -166,6 +166,47 @@ describe('Deployments', () => {
   });
 });
 
+describe('deletion propagation', () => {
+  beforeAll(async () => {
+    await core.createNamespace({ body: { metadata: { name: 'propagation' } } });
+  });
+
+  it('Foreground keeps the Deployment until its ReplicaSet and pods are gone', async () => {
+    await apps.createNamespacedDeployment({ namespace: 'propagation', body: deployment('fg', 'nginx:1.27', 2) });
+    await waitFor(() => apps.readNamespacedDeployment({ name: 'fg', namespace: 'propagation' }), rolledOut, 3000, 20);
+    await apps.deleteNamespacedDeployment({ name: 'fg', namespace: 'propagation', propagationPolicy: 'Foreground' });
+    const held = await apps.readNamespacedDeployment({ name: 'fg', namespace: 'propagation' });
+    expect(held.metadata?.finalizers).toContain('foregroundDeletion');
+    expect(held.metadata?.deletionTimestamp).toBeInstanceOf(Date);
+    // Poll until the Deployment is gone; its pods must be gone by then.
+    await waitFor(
+      async () => {
+        const pods = await core.listNamespacedPod({ namespace: 'propagation', labelSelector: 'app=fg' });
+        const deploymentGone = await gone(() => apps.readNamespacedDeployment({ name: 'fg', namespace: 'propagation' }));
+        if (deploymentGone) expect(pods.items).toEqual([]);
+        return deploymentGone;
+      },
+      Boolean,
+      4000,
+      10,
+    );
+  });
+
+  it('Orphan leaves the ReplicaSet and pods without their owner', async () => {
+    await apps.createNamespacedDeployment({ namespace: 'propagation', body: deployment('orphans', 'nginx:1.27') });
+    await waitFor(() => core.listNamespacedPod({ namespace: 'propagation', labelSelector: 'app=orphans' }), (l) => l.items.length === 1, 3000, 20);
+    await apps.deleteNamespacedDeployment({ name: 'orphans', namespace: 'propagation', propagationPolicy: 'Orphan', gracePeriodSeconds: 0 });
+    const rs = await waitFor(
+      () => apps.listNamespacedReplicaSet({ namespace: 'propagation', labelSelector: 'app=orphans' }),
+      (l) => l.items.length === 1 && !l.items[0].metadata?.ownerReferences,
+      3000,
+      20,
+    );
+    expect(rs.items[0].metadata?.name).toMatch(/^orphans-/);
+    expect((await core.listNamespacedPod({ namespace: 'propagation', labelSelector: 'app=orphans' })).items).toHaveLength(1);
+  });
+});
+
 describe('DaemonSets and StatefulSets', () => {
   beforeAll(async () => {
     await core.createNamespace({ body: { metadata: { name: 'sets' } } });
@@ -231,6 +272,40 @@ describe('DaemonSets and StatefulSets', () => {
     expect(ready.status?.updateRevision).toMatch(/^db-/);
     const pods = await core.listNamespacedPod({ namespace: 'sets', labelSelector: 'app=db' });
     expect(pods.items.map((p) => p.metadata?.name)).toEqual(['db-0', 'db-1']);
+  });
+});
+
+describe('rolling updates of sets', () => {
+  it('a StatefulSet and a DaemonSet replace their pods after a template change', async () => {
+    const sts = await apps.readNamespacedStatefulSet({ name: 'db', namespace: 'sets' });
+    const oldRevision = sts.status?.updateRevision;
+    sts.spec!.template.spec!.containers[0].image = 'mongo:8';
+    await apps.replaceNamespacedStatefulSet({ name: 'db', namespace: 'sets', body: { ...sts, metadata: { ...sts.metadata, resourceVersion: undefined } } });
+    const midway = await waitFor(() => apps.readNamespacedStatefulSet({ name: 'db', namespace: 'sets' }), (x) => x.status?.observedGeneration === 2, 3000, 10);
+    expect(midway.status?.updateRevision).not.toBe(oldRevision);
+    expect(midway.status?.currentRevision).toBe(oldRevision);
+    const done = await waitFor(
+      () => apps.readNamespacedStatefulSet({ name: 'db', namespace: 'sets' }),
+      (x) => x.status?.currentRevision === x.status?.updateRevision && x.status?.readyReplicas === 2,
+      5000,
+      20,
+    );
+    expect(done.status).toMatchObject({ replicas: 2, updatedReplicas: 2, currentReplicas: 2 });
+    const stsPods = await core.listNamespacedPod({ namespace: 'sets', labelSelector: 'app=db' });
+    expect(stsPods.items.map((p) => p.spec?.containers[0].image)).toEqual(['mongo:8', 'mongo:8']);
+
+    const ds = await apps.readNamespacedDaemonSet({ name: 'collector', namespace: 'sets' });
+    ds.spec!.template.spec!.containers[0].image = 'collector:2';
+    await apps.replaceNamespacedDaemonSet({ name: 'collector', namespace: 'sets', body: { ...ds, metadata: { ...ds.metadata, resourceVersion: undefined } } });
+    const rolled = await waitFor(
+      () => apps.readNamespacedDaemonSet({ name: 'collector', namespace: 'sets' }),
+      (x) => x.status?.observedGeneration === 2 && x.status?.updatedNumberScheduled === 3 && x.status?.numberAvailable === 3,
+      5000,
+      20,
+    );
+    expect(rolled.status?.desiredNumberScheduled).toBe(3);
+    const dsPods = await waitFor(() => core.listNamespacedPod({ namespace: 'sets', labelSelector: 'app=collector' }), (l) => l.items.length === 3, 3000, 20);
+    expect(dsPods.items.every((p) => p.spec?.containers[0].image === 'collector:2')).toBe(true);
   });
 });
 

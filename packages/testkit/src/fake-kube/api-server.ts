@@ -6,7 +6,7 @@ import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
 import { apiVersionOf, byKind, type ResourceType } from './resources.js';
 import { parseFieldSelector, parseLabelSelector } from './selectors.js';
 import { ServiceNetwork } from './service-network.js';
-import { Store } from './store.js';
+import { Store, type StoredObject } from './store.js';
 import type { Timers } from './timers.js';
 import type { KubeObject } from './types.js';
 import { clone, isPlainObject, jsonEqual, nowIso } from './types.js';
@@ -42,6 +42,7 @@ export interface Timing {
 
 export const CONTROLLER_MANAGER = 'kube-controller-manager';
 const PROTECTED_NAMESPACES = ['default', 'kube-system', 'kube-public'];
+const FOREGROUND = 'foregroundDeletion';
 const PATCH_TYPES = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json', 'application/apply-patch+yaml'];
 
 const NAME_CHARS = 'bcdfghjklmnpqrstvwxz2456789';
@@ -61,6 +62,8 @@ export class ApiServer {
   private readonly deletionDue = new Set<string>();
   /** uids deleted with propagationPolicy=Orphan. */
   private readonly orphaning = new Set<string>();
+  /** uids whose deletion delay is running. */
+  private readonly deletionScheduled = new Set<string>();
 
   constructor(
     private readonly timers: Timers,
@@ -207,14 +210,17 @@ export class ApiServer {
       if (PROTECTED_NAMESPACES.includes(name)) throw forbidden(rt, name, 'this namespace may not be deleted');
       return this.terminateNamespace(rt, obj);
     }
+    if (opts.propagationPolicy === 'Foreground') this.startForegroundDeletion(rt, obj);
+    const current = this.store.get(rt, namespace, name) ?? obj;
     if (opts.gracePeriodSeconds === 0) {
       this.deletionDue.add(uid);
-      if (this.removeIfUnblocked(rt, obj)) return deletedStatus(rt, obj);
-      return clone(this.store.get(rt, namespace, name) ?? obj);
+      if (this.removeIfUnblocked(rt, current)) return deletedStatus(rt, current);
+      return clone(this.store.get(rt, namespace, name) ?? current);
     }
-    if (!obj.metadata.deletionTimestamp) {
-      const next = clone(obj);
-      next.metadata.deletionTimestamp = nowIso();
+    if (!current.metadata.deletionTimestamp || !this.deletionScheduled.has(uid)) {
+      this.deletionScheduled.add(uid);
+      const next = clone(current);
+      next.metadata.deletionTimestamp ??= nowIso();
       next.metadata.deletionGracePeriodSeconds = opts.gracePeriodSeconds ?? 30;
       this.store.set(rt, this.bump(next));
       this.emit(rt, next, 'MODIFIED');
@@ -269,11 +275,46 @@ export class ApiServer {
   }
 
   /** Deletes as the garbage collector or a controller does (graceful, never throws). */
-  systemDelete(rt: ResourceType, obj: KubeObject, gracePeriodSeconds?: number): void {
+  systemDelete(rt: ResourceType, obj: KubeObject, gracePeriodSeconds?: number, propagationPolicy?: DeleteOptions['propagationPolicy']): void {
     const current = this.store.get(rt, obj.metadata.namespace, obj.metadata.name ?? '');
     if (!current || current.metadata.uid !== obj.metadata.uid) return;
     if (current.metadata.deletionTimestamp && gracePeriodSeconds !== 0) return;
-    this.delete(rt, obj.metadata.namespace, obj.metadata.name ?? '', { gracePeriodSeconds });
+    this.delete(rt, obj.metadata.namespace, obj.metadata.name ?? '', { gracePeriodSeconds, propagationPolicy });
+  }
+
+  private dependentsOf(uid: string): StoredObject[] {
+    return this.store.all().filter(({ obj }) => (obj.metadata.ownerReferences ?? []).some((r) => r.uid === uid));
+  }
+
+  /**
+   * Foreground deletion: the owner gets the `foregroundDeletion` finalizer and stays (with its
+   * deletionTimestamp) until the garbage collector has removed its dependents, deleted in
+   * foreground too.
+   */
+  private startForegroundDeletion(rt: ResourceType, obj: KubeObject): void {
+    const uid = obj.metadata.uid ?? '';
+    const dependents = this.dependentsOf(uid);
+    if (dependents.length === 0 || (obj.metadata.finalizers ?? []).includes(FOREGROUND)) return;
+    const next = clone(obj);
+    next.metadata.finalizers = [...(next.metadata.finalizers ?? []), FOREGROUND];
+    next.metadata.deletionTimestamp ??= nowIso();
+    this.store.set(rt, this.bump(next));
+    this.emit(rt, next, 'MODIFIED');
+    for (const d of dependents) this.systemDelete(d.rt, d.obj, undefined, 'Foreground');
+  }
+
+  /** After a dependent is gone: owners in foreground deletion with no dependents left go too. */
+  private releaseForegroundOwners(removed: KubeObject): void {
+    for (const ref of removed.metadata.ownerReferences ?? []) {
+      const owner = this.store.findByUid(ref.uid);
+      if (!owner || !(owner.obj.metadata.finalizers ?? []).includes(FOREGROUND) || this.dependentsOf(ref.uid).length > 0) continue;
+      const next = clone(owner.obj);
+      next.metadata.finalizers = (next.metadata.finalizers ?? []).filter((f) => f !== FOREGROUND);
+      if (next.metadata.finalizers.length === 0) delete next.metadata.finalizers;
+      this.store.set(owner.rt, this.bump(next));
+      this.emit(owner.rt, next, 'MODIFIED');
+      if (this.deletionDue.has(ref.uid)) this.removeIfUnblocked(owner.rt, next);
+    }
   }
 
   /** Seeds an object at start (system namespaces, nodes, default ClusterRoles). */
@@ -427,8 +468,10 @@ export class ApiServer {
     const uid = obj.metadata.uid ?? '';
     this.deletionDue.delete(uid);
     const orphan = this.orphaning.delete(uid);
+    this.deletionScheduled.delete(uid);
     this.emit(rt, obj, 'DELETED');
     this.collectDependents(uid, orphan);
+    this.releaseForegroundOwners(obj);
     if (rt.namespaced && obj.metadata.namespace) this.finishNamespace(obj.metadata.namespace);
     return true;
   }
