@@ -4,6 +4,7 @@ import { NotFoundError } from '@ccg/contracts';
 import type { Services } from './services.js';
 import { errorHandler } from './errors.js';
 import { requestContext, requireJsonBody } from './middleware.js';
+import { guardJsonBody } from './body-guard.js';
 import { httpMetrics, mountLabel } from './observability/http-metrics.js';
 import { queueDashboard } from './observability/queue-dashboard.js';
 import { buildOpenApiDocument } from './openapi/document.js';
@@ -45,6 +46,7 @@ export function createApp(services: Services, opts: AppOptions): Express {
   app.use(authGate({ listener: opts.listener ?? 'external', disabled: opts.auth.disabled, store: opts.auth.store }));
   app.use(requireJsonBody);
   app.use(express.json({ limit: opts.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
+  app.use(guardJsonBody);
 
   app.use(healthRoutes(services.db, services.queues));
   app.use(metricsExpositionRoutes(services.telemetry));

@@ -1,0 +1,75 @@
+import { connect } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { startTestGateway, type TestGateway } from '@ccg/testkit';
+import { RawClient, type RawResponse } from './fuzz/lib/client.js';
+import { credentialsOf } from './fuzz/lib/fuzz-gateway.js';
+import { deepJson } from './fuzz/lib/json-text.js';
+
+/**
+ * Cases the bad-input fuzz tests (test/fuzz) found answering 500 or outside the error envelope,
+ * kept as plain regression tests. See docs/ARCHITECTURE.md "Faults and bad input".
+ */
+
+function expectEnvelope(res: RawResponse, status: number, code?: string): void {
+  expect({ status: res.status, success: res.json?.success }).toEqual({ status, success: false });
+  expect(typeof res.json.message).toBe('string');
+  if (code) expect(res.json.error.code).toBe(code);
+}
+
+/** Writes raw bytes on a fresh connection and returns what came back before the close. */
+function rawExchange(url: string, bytes: string): Promise<string> {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), hostname, () => socket.write(bytes));
+    let out = '';
+    socket.on('data', (d) => (out += d.toString()));
+    socket.on('end', () => resolve(out));
+    socket.on('error', reject);
+    socket.setTimeout(5000, () => socket.destroy(new Error(`no answer: ${out}`)));
+  });
+}
+
+describe('bad input the fuzz tests found', () => {
+  let gw: TestGateway;
+  let client: RawClient;
+  const json = { 'Content-Type': 'application/json' };
+  beforeAll(async () => {
+    gw = await startTestGateway({ worker: false });
+    client = new RawClient(gw.url, credentialsOf(gw));
+  });
+  afterAll(async () => {
+    client.close();
+    await gw.close();
+  });
+
+  describe('the JSON body guard', () => {
+    it('a field nested 10,000 levels deep is a 400 naming it (JSON.stringify overflowed into a 500)', async () => {
+      const res = await client.send({ method: 'POST', path: '/clusters/create', headers: json, body: `{"id":"deep","clusterMetadata":{"additionalInfo":${deepJson(10_000, 'array')}}}` });
+      expectEnvelope(res, 400, 'INVALID_INPUT');
+      expect(res.json.error.details.field).toMatch(/^clusterMetadata\.additionalInfo\.0\.0/);
+      expect(res.json.message).toContain('nested deeper than 64 levels');
+    });
+
+    it('64 levels are still accepted', async () => {
+      const res = await client.send({ method: 'POST', path: '/clusters/create', headers: json, body: `{"id":"deep-ok","clusterMetadata":{"additionalInfo":${deepJson(61, 'object')}}}` });
+      expect(res.status).toBe(200);
+    });
+
+    it.each([
+      ['NUL', '"a\\u0000b"'],
+      ['an unpaired surrogate', '"\\ud800"'],
+    ])('a string with %s is a 400 naming the field (Postgres refused it: 500)', async (_what, value) => {
+      const res = await client.send({ method: 'POST', path: '/clusters/create', headers: json, body: `{"id":"nul","regionId":${value}}` });
+      expectEnvelope(res, 400, 'INVALID_INPUT');
+      expect(res.json.error.details.field).toBe('regionId');
+    });
+
+    it('a __proto__ key is a 400 naming where it is, and nothing is polluted', async () => {
+      const res = await client.send({ method: 'POST', path: '/clusters/create', headers: json, body: '{"id":"proto","config":{"__proto__":{"polluted":"yes"}}}' });
+      expectEnvelope(res, 400, 'INVALID_INPUT');
+      expect(res.json.error.details.field).toBe('config.__proto__');
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      expect((await client.send({ method: 'GET', path: '/clusters/read/proto' })).status).toBe(404);
+    });
+  });
+});
