@@ -9,17 +9,25 @@ export function ok(res: Response, data: unknown, status = 200): void {
 /** Express 5 forwards rejected promises to the error middleware; this only narrows the type. */
 export const route = (fn: (req: Request, res: Response, next: NextFunction) => Promise<void>): RequestHandler => fn;
 
+/** Postgres text cannot hold NUL: a `%00` in a path or query is the caller's mistake, not a 500. */
+function refuseNul(value: string, name: string, where: 'path' | 'query'): string {
+  if (value.includes('\u0000')) throw new InputError(`invalid ${where}: ${name} must not contain a NUL character`, { field: name });
+  return value;
+}
+
 export function param(req: Request, name: string): string {
   const v = req.params[name];
-  return Array.isArray(v) ? v.join('/') : String(v);
+  return refuseNul(Array.isArray(v) ? v.join('/') : String(v), name, 'path');
 }
 
 /** Query string as plain strings; repeated parameters are a client mistake. */
 export function queryStrings(req: Request): Record<string, string> {
-  const out: Record<string, string> = {};
+  // No prototype: a `__proto__` parameter stays a key (and fails schemas that list their keys)
+  // instead of vanishing in an assignment to the prototype.
+  const out: Record<string, string> = Object.create(null);
   for (const [k, v] of Object.entries(req.query)) {
     if (typeof v !== 'string') throw new InputError(`invalid query: ${k} must be given once, as a plain value`, { field: k });
-    out[k] = v;
+    out[k] = refuseNul(v, k, 'query');
   }
   return out;
 }

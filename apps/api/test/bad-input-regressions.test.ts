@@ -72,4 +72,24 @@ describe('bad input the fuzz tests found', () => {
       expect((await client.send({ method: 'GET', path: '/clusters/read/proto' })).status).toBe(404);
     });
   });
+
+  describe('path and query', () => {
+    it('%00 in a path parameter is a 400 naming it (Postgres refused it: 500)', async () => {
+      const res = await client.send({ method: 'GET', path: '/clusters/read/a%00b' });
+      expectEnvelope(res, 400, 'INVALID_INPUT');
+      expect(res.json.error.details.field).toBe('id');
+    });
+
+    it('%00 in a query value is a 400 naming the parameter', async () => {
+      const res = await client.send({ method: 'GET', path: '/tasks?task_type=a%00' });
+      expectEnvelope(res, 400, 'INVALID_INPUT');
+      expect(res.json.error.details.field).toBe('task_type');
+    });
+
+    it('a __proto__ query parameter is refused where unknown parameters are (it used to vanish)', async () => {
+      const res = await client.send({ method: 'GET', path: '/tasks?__proto__=x' });
+      expectEnvelope(res, 400, 'INVALID_INPUT');
+      expect(res.json.error.details.field).toBe('__proto__');
+    });
+  });
 });
