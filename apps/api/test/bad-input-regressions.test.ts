@@ -92,4 +92,30 @@ describe('bad input the fuzz tests found', () => {
       expect(res.json.error.details.field).toBe('__proto__');
     });
   });
+
+  describe('requests Node refuses before Express', () => {
+    it('oversized headers are a 431 in the envelope, on a reused keep-alive connection too', async () => {
+      expect((await client.send({ method: 'GET', path: '/healthz' })).status).toBe(200);
+      const res = await client.send({ method: 'GET', path: '/healthz', headers: { 'X-Padding': 'h'.repeat(20_000) } });
+      expectEnvelope(res, 431, 'HEADERS_TOO_LARGE');
+      expect((await client.send({ method: 'GET', path: '/healthz' })).status).toBe(200);
+    });
+
+    it('a malformed request is a 400 in the envelope', async () => {
+      const answer = await rawExchange(gw.url, 'GET /healthz HTTP/1.1\r\nHost: x\r\nBad Header\r\n\r\n');
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).error.code).toBe('MALFORMED_REQUEST');
+    });
+
+    it('1,200 small headers are served (Node dropped the Host header past 1,000 and answered a bodiless 400)', async () => {
+      const headers = Object.fromEntries(Array.from({ length: 1200 }, (_, i) => [`x-h-${i}`, String(i)]));
+      const res = await client.send({ method: 'GET', path: '/healthz', headers });
+      expect(res.status).toBe(200);
+    });
+
+    it('an Expect header other than 100-continue is a 417 in the envelope', async () => {
+      const res = await client.send({ method: 'GET', path: '/healthz', headers: { Expect: 'tea' } });
+      expectEnvelope(res, 417, 'EXPECTATION_FAILED');
+    });
+  });
 });
