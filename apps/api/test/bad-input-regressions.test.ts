@@ -118,4 +118,10 @@ describe('bad input the fuzz tests found', () => {
       expectEnvelope(res, 417, 'EXPECTATION_FAILED');
     });
   });
+
+  it('POST /blockActions/deallocate with an array body is a 400 naming the body', async () => {
+    const res = await client.send({ method: 'POST', path: '/blockActions/deallocate', headers: json, body: '["b1"]' });
+    expectEnvelope(res, 400, 'INVALID_INPUT');
+    expect(res.json.error.details.field).toBe('(body)');
+  });
 });

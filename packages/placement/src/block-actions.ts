@@ -51,7 +51,8 @@ export class BlockActionsService {
 
   /** `POST /blockActions/deallocate {block_id}` and `DELETE /blocks/:id`: a block_deallocation task. */
   async deallocate(body: unknown, meta: SubmitMeta = {}): Promise<TaskView> {
-    const blockId = (body as { block_id?: unknown } | null)?.block_id;
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new InputError('invalid body: (body) must be an object {"block_id": "<id>"}', { field: '(body)' });
+    const blockId = (body as { block_id?: unknown }).block_id;
     if (typeof blockId !== 'string' || blockId === '') throw new InputError('invalid body: block_id is required (a string)', { field: 'block_id' });
     const block = await this.deps.blocks.get(blockId);
     if (block.status === 'removed' || !block.cluster_id) {
