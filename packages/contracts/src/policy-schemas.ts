@@ -41,14 +41,22 @@ export const actionEntrySchema = {
   ],
 } as const;
 
-/** CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP and the body of POST /pre-check-policies/update ("" removes). */
-export function actionMapSchema(allowRemoval: boolean) {
+function buildActionMapSchema(allowRemoval: boolean) {
   const entry = allowRemoval ? { oneOf: [{ const: '' }, actionEntrySchema] } : actionEntrySchema;
   return {
     type: 'object',
     additionalProperties: false,
     properties: Object.fromEntries(PRECHECK_ACTIONS.map((a) => [a, entry])),
   } as const;
+}
+
+// Built once: `validate` caches compiled schemas by object identity, so a fresh object per call
+// made ajv compile (and keep) a new validator on every map update.
+const ACTION_MAP_SCHEMAS = { update: buildActionMapSchema(true), env: buildActionMapSchema(false) };
+
+/** CLUSTER_CONTROLLER_GATEWAY_ACTIONS_MAP and the body of POST /pre-check-policies/update ("" removes). */
+export function actionMapSchema(allowRemoval: boolean): ReturnType<typeof buildActionMapSchema> {
+  return allowRemoval ? ACTION_MAP_SCHEMAS.update : ACTION_MAP_SCHEMAS.env;
 }
 
 export const policyRegistrationSchema = {
