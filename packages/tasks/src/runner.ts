@@ -69,14 +69,13 @@ export class TaskRunner {
     await Promise.allSettled(this.workers.map((w) => w.close()));
   }
 
+  /** One query per tick for every task in flight (not one per task). */
   private async pollCancels(): Promise<void> {
-    for (const [taskId, f] of this.inFlight) {
-      if (f.controller.signal.aborted) continue;
-      try {
-        if (await this.repo.isCancelRequested(taskId)) f.controller.abort(new TaskCancelledError());
-      } catch {
-        /* database blip: try again next tick */
-      }
+    const ids = [...this.inFlight].filter(([, f]) => !f.controller.signal.aborted).map(([id]) => id);
+    try {
+      for (const id of await this.repo.cancelRequestedAmong(ids)) this.inFlight.get(id)?.controller.abort(new TaskCancelledError());
+    } catch {
+      /* database blip: try again next tick */
     }
   }
 

@@ -101,7 +101,7 @@ export class TaskService {
     const { data, secrets } = this.splitSecrets(def, input);
     const taskId = randomUUID();
     const requestHash = options.idempotencyKey ? createHash('sha256').update(type).update(canonical(input)).digest('hex') : null;
-    const { task, created } = await this.repo.create({
+    const { task, steps, created } = await this.repo.create({
       task_id: taskId,
       task_type: def.type,
       task_data: data,
@@ -127,7 +127,8 @@ export class TaskService {
       await this.repo.deleteUnstarted(taskId);
       throw new UnavailableError(`task queue unavailable: ${errorMessage(err)}`, 5);
     }
-    return { task: await this.get(taskId), created: true };
+    // The row as inserted and its planned steps: no need to read them back.
+    return { task: toTaskView({ ...task, steps: steps ?? [] }), created: true };
   }
 
   async get(taskId: string): Promise<TaskView> {

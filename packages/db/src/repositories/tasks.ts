@@ -34,41 +34,42 @@ export class TaskRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   /**
-   * Inserts a task with its planned steps. With an idempotency key already taken, nothing is
-   * inserted and the existing task comes back with `created: false`.
+   * Inserts a task with its planned steps, in one statement (the steps insert is a CTE: one
+   * round trip, atomic, no explicit transaction). A new task comes back with its steps as stored.
+   * With an idempotency key already taken, nothing is inserted and the existing task comes back
+   * with `created: false` (without steps).
    */
-  async create(t: NewTask): Promise<{ task: TaskRow; created: boolean }> {
+  async create(t: NewTask): Promise<{ task: TaskRow; steps?: TaskStepRow[]; created: boolean }> {
     try {
-      const task = await this.db.transaction().execute(async (tx) => {
-        const row = await tx
-          .insertInto('tasks')
-          .values({
-            task_id: t.task_id,
-            task_type: t.task_type,
-            task_data: JSON.stringify(t.task_data),
-            task_status: 'pending',
-            task_status_data: '{}',
-            cluster_id: t.cluster_id ?? null,
-            job_id: t.job_id,
-            run_id: null,
-            idempotency_key: t.idempotency_key ?? null,
-            request_hash: t.request_hash ?? null,
-            actor: t.actor ?? null,
-            exclusive_key: t.exclusive_key ?? null,
-            started_at: null,
-            finished_at: null,
-          })
-          .returningAll()
-          .executeTakeFirstOrThrow();
-        if (t.steps.length > 0) {
-          await tx
+      const task = await this.db
+        .with('planned', (db) =>
+          db
             .insertInto('task_steps')
-            .values(t.steps.map((name, idx) => ({ task_id: t.task_id, idx, name, status: 'pending' as const, message: null, output: null, started_at: null, finished_at: null })))
-            .execute();
-        }
-        return row;
-      });
-      return { task, created: true };
+            .columns(['task_id', 'idx', 'name', 'status'])
+            .expression(sql<never>`select ${t.task_id}::uuid, u.i - 1, u.name, 'pending' from unnest(${t.steps}::text[]) with ordinality as u(name, i)`),
+        )
+        .insertInto('tasks')
+        .values({
+          task_id: t.task_id,
+          task_type: t.task_type,
+          task_data: JSON.stringify(t.task_data),
+          task_status: 'pending',
+          task_status_data: '{}',
+          cluster_id: t.cluster_id ?? null,
+          job_id: t.job_id,
+          run_id: null,
+          idempotency_key: t.idempotency_key ?? null,
+          request_hash: t.request_hash ?? null,
+          actor: t.actor ?? null,
+          exclusive_key: t.exclusive_key ?? null,
+          started_at: null,
+          finished_at: null,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+      // What the CTE stored: the planned steps with the table's defaults.
+      const steps: TaskStepRow[] = t.steps.map((name, idx) => ({ task_id: t.task_id, idx, name, status: 'pending', message: null, output: null, attempts: 0, started_at: null, finished_at: null }));
+      return { task, steps, created: true };
     } catch (err) {
       if (pgCode(err) !== UNIQUE_VIOLATION) throw err;
       // The same Idempotency-Key again is the same request, whichever constraint fired first.
@@ -127,9 +128,10 @@ export class TaskRepository {
       }))
       .where('task_id', '=', taskId)
       .where('task_status', 'in', ['pending', 'in_progress'])
-      .returning('task_id')
+      .returningAll()
       .executeTakeFirst();
-    return row ? this.find(taskId) : undefined;
+    if (!row) return undefined;
+    return { ...row, steps: await this.db.selectFrom('task_steps').selectAll().where('task_id', '=', taskId).orderBy('idx').execute() };
   }
 
   /** Marks a step started. False when this run no longer owns the task. */
@@ -163,18 +165,19 @@ export class TaskRepository {
 
   /** Ends the run's task in a terminal state; steps that never finished are cancelled alongside a cancel. */
   async finish(taskId: string, runId: string, status: 'completed' | 'failed' | 'cancelled', statusData: JsonObject): Promise<boolean> {
-    return this.db.transaction().execute(async (tx) => {
-      const r = await tx
+    const end = (db: Kysely<Database>) =>
+      db
         .updateTable('tasks')
         .set({ task_status: status, task_status_data: JSON.stringify(statusData), finished_at: new Date(), updated_at: new Date() })
         .where('task_id', '=', taskId)
         .where('run_id', '=', runId)
         .where('task_status', '=', 'in_progress')
         .executeTakeFirst();
-      if (Number(r.numUpdatedRows) !== 1) return false;
-      if (status === 'cancelled') {
-        await tx.updateTable('task_steps').set({ status: 'cancelled', finished_at: new Date() }).where('task_id', '=', taskId).where('status', 'in', ['pending', 'in_progress']).execute();
-      }
+    // One statement unless the steps change too (every task ends here: no transaction round trips).
+    if (status !== 'cancelled') return Number((await end(this.db)).numUpdatedRows) === 1;
+    return this.db.transaction().execute(async (tx) => {
+      if (Number((await end(tx)).numUpdatedRows) !== 1) return false;
+      await tx.updateTable('task_steps').set({ status: 'cancelled', finished_at: new Date() }).where('task_id', '=', taskId).where('status', 'in', ['pending', 'in_progress']).execute();
       return true;
     });
   }
@@ -183,6 +186,13 @@ export class TaskRepository {
   async touch(taskId: string, runId: string): Promise<boolean> {
     const r = await this.db.updateTable('tasks').set({ updated_at: new Date() }).where('task_id', '=', taskId).where('run_id', '=', runId).executeTakeFirst();
     return Number(r.numUpdatedRows) === 1;
+  }
+
+  /** Which of `taskIds` have a cancel request (one query for every task a worker runs). */
+  async cancelRequestedAmong(taskIds: string[]): Promise<string[]> {
+    if (taskIds.length === 0) return [];
+    const rows = await this.db.selectFrom('tasks').select('task_id').where('task_id', 'in', taskIds).where('cancel_requested', '=', true).execute();
+    return rows.map((r) => r.task_id);
   }
 
   async isCancelRequested(taskId: string): Promise<boolean> {
