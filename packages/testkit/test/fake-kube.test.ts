@@ -344,6 +344,18 @@ describe('server-side apply through KubernetesObjectApi', () => {
     expect(((await noManager.json()) as any).message).toContain('fieldManager');
   });
 
+  it('creates, lists and replaces through the generic client too', async () => {
+    await namespace('generic');
+    const svc = { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web', namespace: 'generic', labels: { app: 'web' } }, spec: { ports: [{ port: 80 }], selector: { app: 'web' } } };
+    const created = (await objects.create(svc)) as any;
+    expect(created.spec.clusterIP).toMatch(/^10\.96\./);
+    const list = await objects.list('v1', 'Service', 'generic', undefined, undefined, undefined, undefined, 'app=web');
+    expect(list.items.map((i) => i.metadata?.name)).toEqual(['web']);
+    const replaced = (await objects.replace({ ...created, spec: { ...created.spec, ports: [{ port: 8080 }] } })) as any;
+    expect(replaced.spec.ports[0]).toMatchObject({ port: 8080, targetPort: 8080 });
+    expect(replaced.spec.clusterIP).toBe(created.spec.clusterIP);
+  });
+
   it('reports a conflict with another manager unless forced', async () => {
     await namespace('ssa-conflict');
     const cm = (value: string) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'shared', namespace: 'ssa-conflict' }, data: { key: value } });
