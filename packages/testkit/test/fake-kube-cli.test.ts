@@ -53,7 +53,7 @@ describe('npm run fake-cluster', () => {
     const pods = await waitFor(
       () => core.listNamespacedPod({ namespace: 'default', labelSelector: 'app=bad' }),
       (l) => l.items[0]?.status?.containerStatuses?.[0].state?.waiting?.reason === 'ErrImagePull',
-      5000,
+      10_000,
       25,
     );
     expect(pods.items[0].status?.phase).toBe('Pending');

@@ -130,7 +130,7 @@ describe('less common verbs', () => {
       await core.createNamespacedConfigMap({ namespace: 'robust', body: { metadata: { name: 'w1', labels: { watched: 'yes' } } } });
       await core.createNamespacedConfigMap({ namespace: 'robust', body: { metadata: { name: 'other' } } });
       await core.deleteNamespacedConfigMap({ name: 'w1', namespace: 'robust', gracePeriodSeconds: 0 });
-      await waitFor(async () => events, (e) => e.some(([t]) => t === 'DELETED'), 3000, 20);
+      await waitFor(async () => events, (e) => e.some(([t]) => t === 'DELETED'), 10_000, 20);
       expect(events).toEqual([
         ['ADDED', 'w1'],
         ['DELETED', 'w1'],

@@ -65,7 +65,7 @@ describe('Deployments', () => {
     const pending = await waitFor(
       () => core.listNamespacedPod({ namespace: 'deploy', labelSelector: 'app=web' }),
       (l) => l.items.length === 2,
-      3000,
+      10_000,
       10,
     );
     if (Date.now() - started < READY_MS - 20) {
@@ -80,7 +80,7 @@ describe('Deployments', () => {
       expect(pod.metadata?.labels?.['pod-template-hash']).toBeDefined();
     }
 
-    const ready = await waitFor(() => apps.readNamespacedDeployment({ name: 'web', namespace: 'deploy' }), rolledOut, 3000, 20);
+    const ready = await waitFor(() => apps.readNamespacedDeployment({ name: 'web', namespace: 'deploy' }), rolledOut, 10_000, 20);
     expect(Date.now() - started).toBeGreaterThanOrEqual(READY_MS);
     expect(ready.status).toMatchObject({ observedGeneration: 1, replicas: 2, updatedReplicas: 2, readyReplicas: 2, availableReplicas: 2 });
     const conditions = Object.fromEntries((ready.status?.conditions ?? []).map((c) => [c.type, c]));
@@ -102,12 +102,12 @@ describe('Deployments', () => {
     await sleep(40);
     const midway = await apps.readNamespacedDeployment({ name: 'web', namespace: 'deploy' });
     expect(rolledOut(midway)).toBe(false);
-    const done = await waitFor(() => apps.readNamespacedDeployment({ name: 'web', namespace: 'deploy' }), rolledOut, 3000, 20);
+    const done = await waitFor(() => apps.readNamespacedDeployment({ name: 'web', namespace: 'deploy' }), rolledOut, 10_000, 20);
     expect(done.status?.observedGeneration).toBe(2);
     const pods = await waitFor(
       () => core.listNamespacedPod({ namespace: 'deploy', labelSelector: 'app=web' }),
       (l) => l.items.length === 2,
-      3000,
+      10_000,
       20,
     );
     expect(pods.items.every((p) => p.spec?.containers[0].image === 'nginx:1.28')).toBe(true);
@@ -119,7 +119,7 @@ describe('Deployments', () => {
     const pods = await waitFor(
       () => core.listNamespacedPod({ namespace: 'deploy', labelSelector: 'app=broken' }),
       (l) => l.items.some((p) => p.status?.containerStatuses?.[0].state?.waiting?.reason === 'ImagePullBackOff'),
-      3000,
+      10_000,
       20,
     );
     const waiting = pods.items[0].status!.containerStatuses![0].state!.waiting!;
@@ -132,7 +132,7 @@ describe('Deployments', () => {
     expect(d.status?.conditions?.find((c) => c.type === 'Available')?.status).toBe('False');
 
     kube.clearFailures();
-    const recovered = await waitFor(() => apps.readNamespacedDeployment({ name: 'broken', namespace: 'deploy' }), rolledOut, 3000, 20);
+    const recovered = await waitFor(() => apps.readNamespacedDeployment({ name: 'broken', namespace: 'deploy' }), rolledOut, 10_000, 20);
     expect(recovered.status?.readyReplicas).toBe(1);
   });
 
@@ -144,7 +144,7 @@ describe('Deployments', () => {
     const d = await waitFor(
       () => apps.readNamespacedDeployment({ name: 'stuck', namespace: 'deploy' }),
       (x) => x.status?.conditions?.some((c) => c.type === 'Progressing' && c.status === 'False') ?? false,
-      4000,
+      10_000,
       50,
     );
     expect(d.status?.conditions?.find((c) => c.type === 'Progressing')?.reason).toBe('ProgressDeadlineExceeded');
@@ -154,11 +154,11 @@ describe('Deployments', () => {
     await apps.deleteNamespacedDeployment({ name: 'web', namespace: 'deploy' });
     const lingering = await apps.readNamespacedDeployment({ name: 'web', namespace: 'deploy' });
     expect(lingering.metadata?.deletionTimestamp).toBeInstanceOf(Date);
-    await waitFor(() => gone(() => apps.readNamespacedDeployment({ name: 'web', namespace: 'deploy' })), Boolean, 3000, 20);
+    await waitFor(() => gone(() => apps.readNamespacedDeployment({ name: 'web', namespace: 'deploy' })), Boolean, 10_000, 20);
     await waitFor(
       () => core.listNamespacedPod({ namespace: 'deploy', labelSelector: 'app=web' }),
       (l) => l.items.length === 0,
-      3000,
+      10_000,
       20,
     );
     const rs = await apps.listNamespacedReplicaSet({ namespace: 'deploy', labelSelector: 'app=web' });
@@ -173,7 +173,7 @@ describe('deletion propagation', () => {
 
   it('Foreground keeps the Deployment until its ReplicaSet and pods are gone', async () => {
     await apps.createNamespacedDeployment({ namespace: 'propagation', body: deployment('fg', 'nginx:1.27', 2) });
-    await waitFor(() => apps.readNamespacedDeployment({ name: 'fg', namespace: 'propagation' }), rolledOut, 3000, 20);
+    await waitFor(() => apps.readNamespacedDeployment({ name: 'fg', namespace: 'propagation' }), rolledOut, 10_000, 20);
     await apps.deleteNamespacedDeployment({ name: 'fg', namespace: 'propagation', propagationPolicy: 'Foreground' });
     const held = await apps.readNamespacedDeployment({ name: 'fg', namespace: 'propagation' });
     expect(held.metadata?.finalizers).toContain('foregroundDeletion');
@@ -181,25 +181,25 @@ describe('deletion propagation', () => {
     // Poll until the Deployment is gone; its pods must be gone by then.
     await waitFor(
       async () => {
-        const pods = await core.listNamespacedPod({ namespace: 'propagation', labelSelector: 'app=fg' });
         const deploymentGone = await gone(() => apps.readNamespacedDeployment({ name: 'fg', namespace: 'propagation' }));
+        const pods = await core.listNamespacedPod({ namespace: 'propagation', labelSelector: 'app=fg' });
         if (deploymentGone) expect(pods.items).toEqual([]);
         return deploymentGone;
       },
       Boolean,
-      4000,
+      10_000,
       10,
     );
   });
 
   it('Orphan leaves the ReplicaSet and pods without their owner', async () => {
     await apps.createNamespacedDeployment({ namespace: 'propagation', body: deployment('orphans', 'nginx:1.27') });
-    await waitFor(() => core.listNamespacedPod({ namespace: 'propagation', labelSelector: 'app=orphans' }), (l) => l.items.length === 1, 3000, 20);
+    await waitFor(() => core.listNamespacedPod({ namespace: 'propagation', labelSelector: 'app=orphans' }), (l) => l.items.length === 1, 10_000, 20);
     await apps.deleteNamespacedDeployment({ name: 'orphans', namespace: 'propagation', propagationPolicy: 'Orphan', gracePeriodSeconds: 0 });
     const rs = await waitFor(
       () => apps.listNamespacedReplicaSet({ namespace: 'propagation', labelSelector: 'app=orphans' }),
       (l) => l.items.length === 1 && !l.items[0].metadata?.ownerReferences,
-      3000,
+      10_000,
       20,
     );
     expect(rs.items[0].metadata?.name).toMatch(/^orphans-/);
@@ -224,7 +224,7 @@ describe('DaemonSets and StatefulSets', () => {
     const ready = await waitFor(
       () => apps.readNamespacedDaemonSet({ name: 'collector', namespace: 'sets' }),
       (x) => x.status?.numberReady === 3,
-      3000,
+      10_000,
       20,
     );
     expect(ready.status).toMatchObject({
@@ -249,7 +249,7 @@ describe('DaemonSets and StatefulSets', () => {
       },
     };
     await apps.createNamespacedDaemonSet({ namespace: 'sets', body: ds });
-    const d = await waitFor(() => apps.readNamespacedDaemonSet({ name: 'nowhere', namespace: 'sets' }), (x) => x.status?.observedGeneration === 1, 3000, 20);
+    const d = await waitFor(() => apps.readNamespacedDaemonSet({ name: 'nowhere', namespace: 'sets' }), (x) => x.status?.observedGeneration === 1, 10_000, 20);
     expect(d.status).toMatchObject({ desiredNumberScheduled: 0, currentNumberScheduled: 0, numberReady: 0 });
   });
 
@@ -259,12 +259,12 @@ describe('DaemonSets and StatefulSets', () => {
       spec: { serviceName: 'db', replicas: 2, selector: { matchLabels: { app: 'db' } }, template: template('db', 'mongo:7') },
     };
     await apps.createNamespacedStatefulSet({ namespace: 'sets', body: sts });
-    const first = await waitFor(() => core.listNamespacedPod({ namespace: 'sets', labelSelector: 'app=db' }), (l) => l.items.length >= 1, 3000, 10);
+    const first = await waitFor(() => core.listNamespacedPod({ namespace: 'sets', labelSelector: 'app=db' }), (l) => l.items.length >= 1, 10_000, 10);
     expect(first.items[0].metadata?.name).toBe('db-0');
     const ready = await waitFor(
       () => apps.readNamespacedStatefulSet({ name: 'db', namespace: 'sets' }),
       (x) => x.status?.readyReplicas === 2,
-      3000,
+      10_000,
       20,
     );
     expect(ready.status).toMatchObject({ observedGeneration: 1, replicas: 2, readyReplicas: 2, currentReplicas: 2, updatedReplicas: 2 });
@@ -281,13 +281,13 @@ describe('rolling updates of sets', () => {
     const oldRevision = sts.status?.updateRevision;
     sts.spec!.template.spec!.containers[0].image = 'mongo:8';
     await apps.replaceNamespacedStatefulSet({ name: 'db', namespace: 'sets', body: { ...sts, metadata: { ...sts.metadata, resourceVersion: undefined } } });
-    const midway = await waitFor(() => apps.readNamespacedStatefulSet({ name: 'db', namespace: 'sets' }), (x) => x.status?.observedGeneration === 2, 3000, 10);
+    const midway = await waitFor(() => apps.readNamespacedStatefulSet({ name: 'db', namespace: 'sets' }), (x) => x.status?.observedGeneration === 2, 10_000, 10);
     expect(midway.status?.updateRevision).not.toBe(oldRevision);
     expect(midway.status?.currentRevision).toBe(oldRevision);
     const done = await waitFor(
       () => apps.readNamespacedStatefulSet({ name: 'db', namespace: 'sets' }),
       (x) => x.status?.currentRevision === x.status?.updateRevision && x.status?.readyReplicas === 2,
-      5000,
+      10_000,
       20,
     );
     expect(done.status).toMatchObject({ replicas: 2, updatedReplicas: 2, currentReplicas: 2 });
@@ -300,11 +300,11 @@ describe('rolling updates of sets', () => {
     const rolled = await waitFor(
       () => apps.readNamespacedDaemonSet({ name: 'collector', namespace: 'sets' }),
       (x) => x.status?.observedGeneration === 2 && x.status?.updatedNumberScheduled === 3 && x.status?.numberAvailable === 3,
-      5000,
+      10_000,
       20,
     );
     expect(rolled.status?.desiredNumberScheduled).toBe(3);
-    const dsPods = await waitFor(() => core.listNamespacedPod({ namespace: 'sets', labelSelector: 'app=collector' }), (l) => l.items.length === 3, 3000, 20);
+    const dsPods = await waitFor(() => core.listNamespacedPod({ namespace: 'sets', labelSelector: 'app=collector' }), (l) => l.items.length === 3, 10_000, 20);
     expect(dsPods.items.every((p) => p.spec?.containers[0].image === 'collector:2')).toBe(true);
   });
 });
@@ -314,7 +314,7 @@ describe('namespaces', () => {
     await core.createNamespace({ body: { metadata: { name: 'doomed' } } });
     await apps.createNamespacedDeployment({ namespace: 'doomed', body: deployment('app', 'nginx:1.27') });
     await core.createNamespacedConfigMap({ namespace: 'doomed', body: { metadata: { name: 'cfg' } } });
-    await waitFor(() => core.listNamespacedPod({ namespace: 'doomed' }), (l) => l.items.length === 1, 3000, 20);
+    await waitFor(() => core.listNamespacedPod({ namespace: 'doomed' }), (l) => l.items.length === 1, 10_000, 20);
 
     await core.deleteNamespace({ name: 'doomed' });
     const terminating = await core.readNamespace({ name: 'doomed' });
@@ -323,7 +323,7 @@ describe('namespaces', () => {
     expect(refused).toBeInstanceOf(ApiException);
     expect((refused as ApiException<string>).code).toBe(403);
 
-    await waitFor(() => gone(() => core.readNamespace({ name: 'doomed' })), Boolean, 4000, 20);
+    await waitFor(() => gone(() => core.readNamespace({ name: 'doomed' })), Boolean, 10_000, 20);
     expect(kube.objects({ namespace: 'doomed' })).toEqual([]);
   });
 });

@@ -229,8 +229,7 @@ describe('typed clients: create, read, list, replace, patch, delete', () => {
       expect(lingering.metadata?.deletionTimestamp).toBeInstanceOf(Date);
       await core.deleteNamespacedConfigMap({ name: 'fast', namespace: 'del', gracePeriodSeconds: 0 });
       expect((await failure(core.readNamespacedConfigMap({ name: 'fast', namespace: 'del' }))).code).toBe(404);
-      await new Promise((r) => setTimeout(r, 450));
-      expect((await failure(core.readNamespacedConfigMap({ name: 'slow', namespace: 'del' }))).code).toBe(404);
+      await waitForValue(() => core.readNamespacedConfigMap({ name: 'slow', namespace: 'del' }).then(() => undefined, (e: ApiException<string>) => e.code));
       expect((await failure(core.deleteNamespacedConfigMap({ name: 'slow', namespace: 'del' }))).status.reason).toBe('NotFound');
     } finally {
       kube.setDeleteDelay(50);
@@ -270,7 +269,7 @@ describe('typed clients: create, read, list, replace, patch, delete', () => {
   });
 });
 
-async function waitForValue<T>(fn: () => Promise<T | undefined>, timeoutMs = 3000): Promise<T> {
+async function waitForValue<T>(fn: () => Promise<T | undefined>, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

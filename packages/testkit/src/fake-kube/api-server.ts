@@ -400,6 +400,7 @@ export class ApiServer {
       delete meta.deletionGracePeriodSeconds;
       if (rt.kind === 'Namespace') obj.status = { phase: 'Active' };
       if (rt.kind === 'Pod') obj.status = { phase: 'Pending', qosClass: 'BestEffort' };
+      if (rt.kind === 'Service') obj.status = { loadBalancer: {} }; // no cloud controller fills it in
     }
     for (const k of Object.keys(meta)) if (meta[k] === undefined) delete meta[k];
     applyDefaults(obj);
