@@ -11,10 +11,10 @@ import { exitWith, median, report, round, startApi } from './lib.mjs';
 
 const PAIRS = Math.max(Number(process.env.BENCH_PAIRS ?? 3), 3);
 const CONCURRENCY = Number(process.env.BENCH_WORKER_CONCURRENCY ?? 4);
-const STEP_MS = Number(process.env.BENCH_STEP_MS ?? 200);
+const STEP_MS = Number(process.env.BENCH_STEP_MS ?? 500);
 const STEPS = 2;
 /** Enough for several waves per worker, so a wave's ragged edge weighs little. */
-const BATCH = Number(process.env.BENCH_BATCH ?? CONCURRENCY * 2 * 8);
+const BATCH = Number(process.env.BENCH_BATCH ?? CONCURRENCY * 2 * 6);
 const TARGET = 1.8;
 const TERMINAL = new Set(['completed', 'failed', 'cancelled']);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
