@@ -8,7 +8,7 @@ import type { Fixtures } from './route-specs.js';
  * submit stays pending instead of running), a small body limit so the over-limit cases are cheap
  * (the cases read the configured limit, whatever it is).
  */
-export const FUZZ_BODY_LIMIT = '100kb';
+export const FUZZ_BODY_LIMIT = '64kb';
 
 export interface FuzzGateway {
   gw: TestGateway;
