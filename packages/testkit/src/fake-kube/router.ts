@@ -277,7 +277,9 @@ function watch(deps: RouterDeps, rt: ResourceType, namespace: string | undefined
   const matches = (obj: KubeObject) => (namespace === undefined || obj.metadata.namespace === namespace) && byLabel(obj.metadata.labels) && byField(obj);
   res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'cache-control': 'no-cache, private' });
   res.flushHeaders(); // clients wait for the headers before they read events
-  const line = (type: string, obj: KubeObject) => res.write(`${JSON.stringify({ type, object: clone(obj) })}\n`);
+  const line = (type: string, obj: KubeObject) => {
+    if (!res.writableEnded && !res.destroyed) res.write(`${JSON.stringify({ type, object: clone(obj) })}\n`);
+  };
   const rv = q.get('resourceVersion');
   if (!rv || rv === '0') for (const obj of deps.api.store.list(rt, namespace)) if (matches(obj)) line('ADDED', obj);
   const unsubscribe = deps.api.onChange((changed, obj, type) => {
@@ -293,4 +295,5 @@ function watch(deps: RouterDeps, rt: ResourceType, namespace: string | undefined
   if (timeout !== undefined && timeout > 0) setTimeout(end, timeout * 1000).unref();
   req.on('close', end);
   res.on('close', end);
+  res.on('error', end);
 }
