@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { clusterSchema, listQuerySchema } from '@ccg/contracts';
 import { startTestGateway, type TestGateway } from '@ccg/testkit';
-import { walkRoutes } from '../src/openapi/router-walk.js';
+import { listRoutes } from '../src/auth/index.js';
 import { openApiPath } from '../src/openapi/document.js';
 
 let gw: TestGateway;
@@ -32,7 +32,8 @@ describe('GET /openapi.json', () => {
 
   it('describes every route of the router, and only those (method + path both ways)', () => {
     const served = new Set<string>();
-    for (const r of walkRoutes(gw.app)) served.add('mount' in r ? `GET ${openApiPath(r.mount)}` : `${r.method.toUpperCase()} ${openApiPath(r.path)}`);
+    // A sub-application or static tree mounted under a prefix is documented as `GET <prefix>`.
+    for (const r of listRoutes(gw.app)) served.add(r.prefix ? `GET ${openApiPath(r.path)}` : `${r.method.toUpperCase()} ${openApiPath(r.path)}`);
     const documented = new Set<string>();
     for (const [path, item] of Object.entries<any>(doc.paths)) for (const m of Object.keys(item)) if (METHODS.includes(m)) documented.add(`${m.toUpperCase()} ${path}`);
     expect([...served].filter((k) => !documented.has(k)).sort()).toEqual([]);
@@ -66,8 +67,21 @@ describe('GET /openapi.json', () => {
     const allocate = doc.paths['/blockActions/allocate'].post;
     expect(allocate.parameters.map((p: any) => p.name)).toContain('Idempotency-Key');
     expect(doc.security).toEqual([{ bearer: [] }]);
-    expect(doc.paths['/healthz'].get.security).toEqual([]);
-    expect(update.security).toBeUndefined(); // inherits bearer
+  });
+
+  it('takes who may call each route from the auth route table', () => {
+    for (const [path, m] of [['/healthz', 'get'], ['/openapi.json', 'get'], ['/docs', 'get'], ['/docs/assets', 'get']] as const) {
+      expect({ path, security: doc.paths[path][m].security, unauthorized: doc.paths[path][m].responses['401'] }).toEqual({ path, security: [], unauthorized: undefined });
+    }
+    const update = doc.paths['/clusters/update/{id}'].patch;
+    expect(update.security).toBeUndefined(); // the document's bearer requirement
+    expect(update['x-roles']).toEqual(['admin', 'operator']);
+    expect(update.responses['401']).toEqual({ $ref: '#/components/responses/E401' });
+    expect(doc.paths['/admin/queues'].get['x-roles']).toEqual(['admin']);
+    expect(doc.paths['/admin/queues'].get.responses['403']).toBeDefined();
+    expect(doc.paths['/metrics'].get['x-roles']).toContain('viewer');
+    expect(doc.paths['/clusters/create'].post['x-internal']).toBe(true);
+    expect(doc.paths['/policies'].post['x-internal']).toBe(false);
   });
 });
 

@@ -1,4 +1,5 @@
 import type { TaskCatalogue } from '@ccg/tasks';
+import { accessFor, servedInternally } from '../auth/index.js';
 import { componentSchemas } from './schemas.js';
 import { isMount, type MountSpec, type OperationSpec, type RequestHeader, type RouteSpec, type Schema, type TaskInputRef } from './spec.js';
 
@@ -78,7 +79,9 @@ export function buildOpenApiDocument(opts: DocumentOptions): Record<string, unkn
     if (seen.has(key)) throw new Error(`OpenAPI: ${key} is described twice`);
     seen.add(key);
     const item = (paths[openApiPath(path)] ??= {});
-    item[method] = isMount(spec) ? mountOperation(spec) : operation(spec, taskSchema);
+    const op = isMount(spec) ? mountOperation(spec) : operation(spec, taskSchema);
+    Object.assign(op, accessOf(method, path, op.responses as Record<string, unknown>));
+    item[method] = op;
   }
 
   const doc = {
@@ -140,7 +143,6 @@ function operation(spec: OperationSpec, taskSchema: (ref: TaskInputRef) => objec
   const responses: Record<string, unknown> = { [String(spec.status ?? 200)]: success(spec) };
   for (const status of errorStatuses(spec)) responses[String(status)] = { $ref: `#/components/responses/E${status}` };
   op.responses = responses;
-  if (spec.public) op.security = [];
   return op;
 }
 
@@ -153,10 +155,6 @@ function errorStatuses(spec: OperationSpec): number[] {
   }
   if (spec.headers?.includes('If-Match')) out.add(412);
   if (spec.headers?.includes('Idempotency-Key')) out.add(422);
-  if (!spec.public) {
-    out.add(401);
-    out.add(403);
-  }
   if (!spec.noDependencies) out.add(503);
   for (const s of out) if (!STATUS_TEXT[s]) throw new Error(`OpenAPI: ${spec.method.toUpperCase()} ${spec.path} lists status ${s}, which has no description`);
   return [...out].sort((a, b) => a - b);
@@ -197,11 +195,33 @@ function mountOperation(spec: MountSpec): Record<string, unknown> {
     responses: {
       '200': spec.produces === 'html' ? { description: 'An HTML page', content: { 'text/html': { schema: { type: 'string' } } } } : { description: 'A file' },
       '404': { $ref: '#/components/responses/E404' },
-      ...(spec.public ? {} : { '401': { $ref: '#/components/responses/E401' }, '403': { $ref: '#/components/responses/E403' } }),
     },
   };
-  if (spec.public) op.security = [];
   return op;
+}
+
+/**
+ * Security from the route table of the auth module (apps/api/src/auth/route-roles.ts), the one
+ * place that says who may call what: public routes get `security: []`; the others keep the
+ * document's bearer requirement, list their roles in `x-roles`, and answer 401/403. `x-internal`
+ * marks routes the internal listener (INTERNAL_PORT) also serves without a token.
+ */
+function accessOf(method: string, path: string, responses: Record<string, unknown>): Record<string, unknown> {
+  const { access } = accessFor(method.toUpperCase(), path);
+  const out: Record<string, unknown> = { 'x-internal': servedInternally(method.toUpperCase(), path) };
+  if (access === 'public') {
+    out.security = [];
+    out['x-roles'] = [];
+  } else {
+    out['x-roles'] = [...access];
+    responses['401'] = { $ref: '#/components/responses/E401' };
+    responses['403'] = { $ref: '#/components/responses/E403' };
+  }
+  // Keep the responses in status order after adding 401/403.
+  const sorted = Object.fromEntries(Object.entries(responses).sort(([a], [b]) => Number(a) - Number(b)));
+  for (const k of Object.keys(responses)) delete responses[k];
+  Object.assign(responses, sorted);
+  return out;
 }
 
 /** A deep copy in which every named schema (other than `self`) is a `$ref`. */

@@ -40,10 +40,12 @@ export interface OperationSpec {
   status?: number;
   /** Schema of `data` in the success envelope (or of the whole JSON for `json`). @defaultValue any JSON */
   data?: Schema;
-  /** Error statuses this route can answer besides the ones derived from its shape (400 with input, 413/415 with a body, 401/403 unless public, 503). */
+  /**
+   * Error statuses this route can answer besides the derived ones: 400 with input, 413/415 with a
+   * body, 503 unless `noDependencies`, and 401/403 unless the auth route table makes it public.
+   * Who may call it is not declared here: the document reads apps/api/src/auth/route-roles.ts.
+   */
   errors?: number[];
-  /** No credentials needed (health, the API description, the docs page). */
-  public?: boolean;
   /** The answer sets `ETag` (the document's version). */
   etag?: boolean;
   /** Does not touch the database or queue, so it never answers 503. */
@@ -60,7 +62,6 @@ export interface MountSpec {
   description?: string;
   tags: string[];
   produces: 'html' | 'static';
-  public?: boolean;
 }
 
 export type RouteSpec = OperationSpec | MountSpec;
