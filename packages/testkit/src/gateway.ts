@@ -149,6 +149,7 @@ export async function startTestGateway(opts: TestGatewayOptions = {}): Promise<T
   const catalogue = createCatalogue();
   const policy = await createPolicySystem(env.DATABASE_URL, config.policy, log);
   const services = createServices(db.db, queues, catalogue, config, policy);
+  await queues.warmUp(catalogue.lanes());
   const worker =
     opts.worker === false
       ? undefined
