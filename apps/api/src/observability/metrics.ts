@@ -17,6 +17,20 @@ export interface GatewayMetricsOptions {
   defaultMetrics?: boolean;
 }
 
+/**
+ * Process metrics (CPU, memory, event loop, GC) are about the process, not a gateway instance:
+ * collected once per process into their own registry and merged into each scrape (several
+ * gateways in one process, as in tests, would otherwise each add GC and event-loop observers).
+ */
+let processRegistry: Registry | undefined;
+function processMetrics(): Registry {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 const LATENCY_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 const JOB_BUCKETS = [0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
@@ -28,6 +42,7 @@ const JOB_BUCKETS = [0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600
  */
 export class GatewayMetrics {
   readonly registry = new Registry();
+  private readonly withProcessMetrics: boolean;
   private readonly http: Histogram<'method' | 'route' | 'status'>;
   private readonly jobs: Histogram<'task_type' | 'outcome'>;
   private readonly precheckEvaluations: Counter<'action' | 'outcome' | 'mode'>;
@@ -38,7 +53,7 @@ export class GatewayMetrics {
 
   constructor(opts: GatewayMetricsOptions = {}) {
     const registers = [this.registry];
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+    this.withProcessMetrics = opts.defaultMetrics !== false;
     this.http = new Histogram({
       name: 'ccg_http_request_duration_seconds',
       help: 'HTTP requests served, by method, route pattern and status',
@@ -144,6 +159,7 @@ export class GatewayMetrics {
 
   /** The exposition text and its content type. */
   async render(): Promise<{ contentType: string; body: string }> {
-    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+    const registry = this.withProcessMetrics ? Registry.merge([this.registry, processMetrics()]) : this.registry;
+    return { contentType: this.registry.contentType, body: await registry.metrics() };
   }
 }
