@@ -43,6 +43,10 @@ export async function connectDb(opts: ConnectOptions): Promise<DbHandle> {
   // A dropped idle connection (e.g. pg_terminate_backend) must not crash the process;
   // the pool discards it and the next query gets a fresh one.
   pool.on('error', () => undefined);
+  // A connection that drops while checked out (mid-query) emits 'error' on the client, and
+  // pg-pool only listens while it is idle: without a listener of our own that event is an
+  // uncaught exception. The query itself fails, and the client is not reused on release.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   return {
     db,
