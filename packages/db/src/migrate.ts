@@ -23,7 +23,18 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   // Unordered: migrations are developed in parallel, so a database may have run 0007 before 0006
   // existed; each migration touches its own tables, so the late one simply runs next.
   const migrator = new Migrator({ db, provider, migrationTableSchema: rows[0].schema, allowUnorderedMigrations: true });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // Kysely looks for its tables by listing every schema's tables: another schema dropped in the
+    // meantime (another test run, a benchmark sharing the database) fails that listing. Retry.
+    if (attempt < 5 && droppedMeanwhile(error, rows[0].schema)) continue;
+    throw error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+/** `schema "x" does not exist` (3F000) about a schema other than ours. */
+function droppedMeanwhile(error: unknown, ours: string): boolean {
+  const e = error as { code?: string; message?: string };
+  return e.code === '3F000' && !(e.message ?? '').includes(`"${ours}"`);
 }
