@@ -33,6 +33,8 @@ export interface AppOptions {
   auth: AuthSystem;
   /** External (users, with tokens) or internal (management services; only the routes they call). @defaultValue 'external' */
   listener?: Listener;
+  /** Aborted when the process shuts down: long-lived responses (task event streams) end then. */
+  shutdown?: AbortSignal;
 }
 
 /** The HTTP API: validation and routing only; every route calls one service. */
@@ -56,7 +58,7 @@ export function createApp(services: Services, opts: AppOptions): Express {
   app.use(clusterRoutes(services.clusters));
   app.use(blockRoutes(services.blocks));
   app.use(taskRoutes(services.tasks));
-  app.use(taskEventRoutes(services.tasks));
+  app.use(taskEventRoutes(services.tasks, { shutdown: opts.shutdown }));
   app.use(adminRoutes(services.tasks));
   app.use(policyRoutes(services.policy, services.policyAdmin));
   app.use(metricsRoutes(services.metrics));

@@ -29,7 +29,8 @@ export interface WorkerHandle {
   runner: TaskRunner;
   reconciler: Reconciler;
   metricsPuller: MetricsPuller;
-  close(): Promise<void>;
+  /** Stops the worker; with `graceMs`, tasks still running after it are handed back to the queue. */
+  close(graceMs?: number): Promise<void>;
 }
 
 /**
@@ -72,10 +73,10 @@ export function startWorker(db: Kysely<Database>, queues: QueueBackend, catalogu
     runner,
     reconciler,
     metricsPuller,
-    async close() {
+    async close(graceMs?: number) {
       await metricsPuller.close();
       await reconciler.close();
-      await runner.close();
+      await runner.close(graceMs);
     },
   };
 }

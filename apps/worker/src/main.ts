@@ -13,7 +13,8 @@ await runMain('worker', async (log) => {
   const worker = startWorker(database.handle.db, queues, createCatalogue, config, log, undefined, policy);
   log.info({ queue_backend: queues.name, concurrency: config.worker.concurrency }, 'worker started');
   return async () => {
-    await worker.close();
+    // Running tasks get WORKER_SHUTDOWN_GRACE_MS to finish, then go back to the queue for another worker.
+    await worker.close(config.worker.shutdownGraceMs);
     await policy.close();
     await queues.close();
     await database.close();

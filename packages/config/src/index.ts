@@ -28,6 +28,8 @@ export interface Config {
   /** Internal listener (management services, no tokens); unset: none. */
   internalPort?: number;
   internalHost: string;
+  /** On SIGTERM, requests in flight get this long before their connections are closed. */
+  httpDrainMs: number;
   auth: AuthConfig;
   /** Unset: the zero-setup launcher starts an embedded Postgres under dataDir. */
   databaseUrl?: string;
@@ -48,6 +50,8 @@ export interface Config {
     maxStalledCount: number;
     attempts: number;
     backoffMs: number;
+    /** On SIGTERM, running tasks get this long to finish before they are handed back to the queue. */
+    shutdownGraceMs: number;
   };
   reconciler: {
     intervalMs: number;
@@ -371,6 +375,7 @@ export function loadConfig(env: Env = process.env): Config {
     host,
     internalPort: internalPort(env, port),
     internalHost: str(env, 'INTERNAL_HOST') ?? host,
+    httpDrainMs: int(env, 'HTTP_DRAIN_MS', 10_000, 0, 600_000),
     auth: authConfig(env),
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     redisUrl,
@@ -387,6 +392,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxStalledCount: int(env, 'JOB_MAX_STALLED_COUNT', 5, 0, 1000),
       attempts: int(env, 'JOB_ATTEMPTS', 3, 1, 100),
       backoffMs: int(env, 'JOB_BACKOFF_MS', 1_000, 0, 3_600_000),
+      shutdownGraceMs: int(env, 'WORKER_SHUTDOWN_GRACE_MS', 20_000, 0, 3_600_000),
     },
     reconciler: {
       intervalMs: int(env, 'RECONCILE_INTERVAL_MS', 30_000, 100, 86_400_000),

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import { ID_PATTERN, type JsonObject } from '@ccg/contracts';
 import { ClusterService, type ClusterView, type InfraRecord, type InfraStatus } from '@ccg/registry';
-import { TaskCancelledError, TaskFailedError, errorMessage, type TaskContext, type TaskDefinition } from '@ccg/tasks';
+import { TaskCancelledError, TaskFailedError, WorkerShutdownError, errorMessage, type TaskContext, type TaskDefinition } from '@ccg/tasks';
 import type { KubernetesObjectApi } from '@kubernetes/client-node';
 import { kubeClient, errorText } from './client.js';
 import { kubeconfigServer, parseKubeconfig, type KubeconfigDoc } from './kubeconfig.js';
@@ -186,6 +186,8 @@ async function createInfra(deps: InfraDeps, ctx: TaskContext<InfraTaskInput>) {
     });
     return { cluster_id: clusterId, urlMap: map, exposure: s.exposure, objects: applied };
   } catch (err) {
+    // A worker shutting down hands the task back as it is: the next run resumes, nothing to record.
+    if (ctx.signal.reason instanceof WorkerShutdownError) throw err;
     if (cancelled(ctx, err)) {
       await deps.clusters.recordInfra(clusterId, { infraStatus: status(ctx.taskId, 'cancelled', `cancelled during step ${failedStep}; objects already applied are left in place`) }).catch(() => undefined);
       throw err;

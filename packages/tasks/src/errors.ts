@@ -14,6 +14,17 @@ export class TaskCancelledError extends Error {
   }
 }
 
+/**
+ * The worker is shutting down and its grace period is over: the run stops without recording the
+ * interrupted step, and the job goes back to the queue, where another worker resumes the task.
+ */
+export class WorkerShutdownError extends Error {
+  constructor() {
+    super('the worker is shutting down; the task is handed back to the queue');
+    this.name = 'WorkerShutdownError';
+  }
+}
+
 /** Another run has taken over this task (after a stall); this run must stop writing. */
 export class LeaseLostError extends Error {
   constructor(taskId: string) {

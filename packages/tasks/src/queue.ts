@@ -65,6 +65,16 @@ export class QueueBackend {
     return r;
   }
 
+  /**
+   * Opens each lane's queue and waits (best effort) until its store answers: on the Postgres
+   * backend the first use migrates the queue schema, which must not eat a request's enqueue
+   * timeout. A store that is down is not an error here (/readyz reports it).
+   */
+  async warmUp(lanes: string[], timeoutMs = 30_000): Promise<boolean> {
+    const results = await Promise.allSettled(lanes.map((lane) => withTimeout(this.queue(lane).getJobCounts('waiting'), timeoutMs, `queue ${lane} warm-up`)));
+    return results.every((r) => r.status === 'fulfilled');
+  }
+
   /** Is the queue store reachable? Used by /readyz. */
   async ping(lane = 'default'): Promise<boolean> {
     try {

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { UnrecoverableError, type Job, type Worker } from 'bullmq';
+import { UnrecoverableError, WaitingError, type Job, type Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { JsonObject } from '@ccg/contracts';
 import type { TaskRepository, TaskWithSteps } from '@ccg/db';
 import type { TaskCatalogue, TaskContext } from './definition.js';
 import type { JobPayload, QueueBackend } from './queue.js';
 import { openSecrets } from './secrets.js';
-import { LeaseLostError, RetryableError, TaskCancelledError, TaskFailedError, errorMessage } from './errors.js';
+import { LeaseLostError, RetryableError, TaskCancelledError, TaskFailedError, WorkerShutdownError, errorMessage } from './errors.js';
 
 export interface RunnerOptions {
   concurrency: number;
@@ -52,7 +52,7 @@ export class TaskRunner {
   start(): void {
     for (const lane of this.catalogue.lanes()) {
       this.workers.push(
-        this.queues.worker(lane, (job) => this.process(job), {
+        this.queues.worker(lane, (job, token) => this.process(job, token), {
           concurrency: this.opts.concurrency,
           lockDuration: this.opts.lockDurationMs,
           stalledInterval: this.opts.stalledIntervalMs,
@@ -64,9 +64,25 @@ export class TaskRunner {
     this.cancelTimer.unref();
   }
 
-  async close(): Promise<void> {
+  /**
+   * Stops taking jobs and waits for the running ones. With `graceMs`, runs still going after it
+   * are handed back: their interrupted step is left unrecorded and the job returns to the queue,
+   * where another worker (or this one after a restart) resumes the task from that step.
+   */
+  async close(graceMs?: number): Promise<void> {
     clearInterval(this.cancelTimer);
-    await Promise.allSettled(this.workers.map((w) => w.close()));
+    const drained = Promise.allSettled(this.workers.map((w) => w.close()));
+    if (graceMs === undefined) {
+      await drained;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const finished = await Promise.race([drained.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
+    clearTimeout(timer);
+    if (finished) return;
+    this.log.warn({ tasks: [...this.inFlight.keys()], grace_ms: graceMs }, 'shutdown grace period over: handing running tasks back to the queue');
+    for (const f of this.inFlight.values()) f.controller.abort(new WorkerShutdownError());
+    await drained;
   }
 
   /** One query per tick for every task in flight (not one per task). */
@@ -79,7 +95,7 @@ export class TaskRunner {
     }
   }
 
-  private async process(job: Job<JobPayload>): Promise<string> {
+  private async process(job: Job<JobPayload>, token?: string): Promise<string> {
     const taskId = job.data.task_id;
     const runId = randomUUID();
     const task = await this.repo.startRun(taskId, runId);
@@ -101,7 +117,7 @@ export class TaskRunner {
       const secrets = this.secretsOf(job.data);
       const ctx = this.context(task, runId, secrets, controller.signal, log, (name) => (currentStep = name));
       const result = await def.run(ctx);
-      if (controller.signal.aborted) throw new TaskCancelledError();
+      if (controller.signal.aborted) throw abortError(controller.signal);
       await this.repo.finish(taskId, runId, 'completed', { result: (result ?? null) as JsonObject });
       ended('completed');
       log.info('task completed');
@@ -110,6 +126,12 @@ export class TaskRunner {
       if (err instanceof LeaseLostError) {
         log.warn('another run took this task over; stopping');
         return 'lease lost';
+      }
+      if (controller.signal.reason instanceof WorkerShutdownError) {
+        // Back to the queue as it is (task in progress, this step unrecorded); BullMQ must not count it as a failure.
+        await job.moveToWait(token);
+        log.info({ step: currentStep }, 'task handed back to the queue');
+        throw new WaitingError();
       }
       if (err instanceof TaskCancelledError || (controller.signal.aborted && controller.signal.reason instanceof TaskCancelledError)) {
         await this.repo.finish(taskId, runId, 'cancelled', { error: 'cancelled', cancelled_at_step: currentStep ?? null });
@@ -171,19 +193,20 @@ export class TaskRunner {
         const planned = steps.get(name);
         if (!planned) throw new Error(`step "${name}" is not in the task's plan`);
         if (planned.status === 'completed') return planned.output as T;
-        if (signal.aborted) throw new TaskCancelledError();
+        if (signal.aborted) throw abortError(signal);
         onStep(name);
         if (!(await repo.startStep(task.task_id, runId, name))) throw new LeaseLostError(task.task_id);
         const attempt = planned.attempts + 1;
         planned.attempts = attempt;
         try {
           const out = await fn({ signal, attempt });
-          if (signal.aborted) throw new TaskCancelledError();
+          if (signal.aborted) throw abortError(signal);
           if (!(await repo.endStep(task.task_id, runId, name, 'completed', { output: out ?? null }))) throw new LeaseLostError(task.task_id);
           planned.status = 'completed';
           return out;
         } catch (err) {
           if (err instanceof LeaseLostError) throw err;
+          if (signal.reason instanceof WorkerShutdownError) throw signal.reason;
           const cancelled = signal.aborted;
           await repo.endStep(task.task_id, runId, name, cancelled ? 'cancelled' : 'failed', { message: cancelled ? 'cancelled' : errorMessage(err) });
           throw cancelled ? new TaskCancelledError() : err;
@@ -192,3 +215,6 @@ export class TaskRunner {
     };
   }
 }
+
+/** Why an aborted run stops: a shutdown hand-back, or a cancel. */
+const abortError = (signal: AbortSignal): Error => (signal.reason instanceof WorkerShutdownError ? signal.reason : new TaskCancelledError());

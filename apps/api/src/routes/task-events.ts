@@ -8,6 +8,8 @@ export interface TaskEventsOptions {
   pollMs?: number;
   /** A comment line this often keeps proxies from closing an idle stream. @defaultValue 15000 */
   heartbeatMs?: number;
+  /** Ends every open stream (clients reconnect, to another replica, after `retry`). */
+  shutdown?: AbortSignal;
 }
 
 function send(res: Response, event: string, data: unknown, id?: number): void {
@@ -47,9 +49,12 @@ export function taskEventRoutes(tasks: TaskService, opts: TaskEventsOptions = {}
       closed = true;
       clearInterval(heartbeat);
       clearTimeout(timer);
+      opts.shutdown?.removeEventListener('abort', finish);
       res.end();
     };
     req.on('close', finish);
+    if (opts.shutdown?.aborted) return finish();
+    opts.shutdown?.addEventListener('abort', finish, { once: true });
     const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
     heartbeat.unref();
     let timer: NodeJS.Timeout | undefined;
