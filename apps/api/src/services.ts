@@ -76,6 +76,6 @@ export function createServices(db: Kysely<Database>, queues: QueueBackend, catal
     blocks: new BlockService(blockRepo),
     tasks,
     blockActions: new BlockActionsService({ ...operations, db, policy, options: config.placement }, tasks),
-    infra: new InfraService({ clusters: clusterRepo, gate: policy.gate, tasks, allowExec: config.infra.allowKubeconfigExec }),
+    infra: new InfraService({ clusters: clusterRepo, gate: policy.gate, tasks, settings: config.infra }),
   };
 }

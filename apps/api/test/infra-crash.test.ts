@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+
+jest.setTimeout(180_000);
 import { allObjects, CREATION_STEPS, resolveInfraSettings } from '@ccg/kube';
 import { spawnWorker, startFakeKube, startTestGateway, type FakeKube, type TestGateway } from '@ccg/testkit';
 import { infraEnv, managedObjects, registerCluster, waitForTask } from './infra/helpers.js';

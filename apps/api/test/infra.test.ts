@@ -1,4 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
+
+jest.setTimeout(180_000);
 import { Writable } from 'node:stream';
 import { execFileSync } from 'node:child_process';
 import { Redis } from 'ioredis';
@@ -162,6 +164,10 @@ describe('cluster infrastructure through the real client-node against the fake A
     expect(garbage.status).toBe(400);
     expect((await gw.request('POST', '/create-cluster-infra', { kube_config_data: kube.kubeconfig() })).body.error.details.field).toBe('cluster_id');
     expect((await gw.request('POST', '/create-cluster-infra', { cluster_id: 'no-such-cluster', kube_config_data: kube.kubeconfig() })).status).toBe(404);
+    // Creation needs the entry's public hostname for the urlMap: refused before any task.
+    expect((await gw.request('PATCH', '/clusters/update/cluster-refused', { 'config.publicHostname': '' })).status).toBe(200);
+    const noHost = await gw.request('POST', '/create-cluster-infra', { cluster_id: 'cluster-refused', kube_config_data: kube.kubeconfig() });
+    expect([noHost.status, noHost.body.error.details.field]).toEqual([400, 'config.publicHostname']);
     // Nothing was started.
     expect((await gw.request('GET', '/tasks?cluster_id=cluster-refused')).body.data.items).toEqual([]);
   });

@@ -58,8 +58,10 @@ export async function runCli(argv: string[]): Promise<number> {
     }
     if (err instanceof ApiError) {
       if (json && err.body) o.out(JSON.stringify(err.body, null, 2));
-      const field = (err.details as { field?: string } | undefined)?.field;
+      const { field, reason } = (err.details ?? {}) as { field?: string; reason?: unknown };
       o.err(`error: ${err.message}${err.status ? ` (HTTP ${err.status}${err.code ? ` ${err.code}` : ''}${field ? `, field ${field}` : ''})` : ''}`);
+      // A pre-check denial's reason is what the rule said.
+      if (reason !== undefined && reason !== null) o.err(`reason: ${typeof reason === 'string' ? reason : JSON.stringify(reason)}`);
       return EXIT.failed;
     }
     o.err(`error: ${err instanceof Error ? err.message : String(err)}`);

@@ -3,6 +3,7 @@ import { validate } from '@ccg/contracts';
 import { toClusterView, type PrecheckGate } from '@ccg/registry';
 import type { TaskService, TaskView } from '@ccg/tasks';
 import { kubeconfigText, parseKubeconfig } from './kubeconfig.js';
+import { checkCreatePrerequisites, resolveInfraSettings, type InfraConfig } from './settings.js';
 
 /** What `POST /create-cluster-infra` and `/remove-cluster-infra` take (spec API §4). */
 export const infraRequestSchema = {
@@ -22,8 +23,8 @@ export interface InfraServiceDeps {
   clusters: { get(id: string): Promise<Parameters<typeof toClusterView>[0]> };
   gate: PrecheckGate;
   tasks: TaskService;
-  /** ALLOW_KUBECONFIG_EXEC: accept exec / auth-provider commands and file paths. */
-  allowExec: boolean;
+  /** The gateway's infra configuration (ALLOW_KUBECONFIG_EXEC, GLOBAL_SERVICES_MAP, ...). */
+  settings: InfraConfig;
 }
 
 export interface InfraRequestMeta {
@@ -34,7 +35,8 @@ export interface InfraRequestMeta {
 
 /**
  * Starts infra creation and removal: checks the kubeconfig (400 naming the field, before anything
- * runs), that the cluster exists (404), the `create_cluster_infra` / `remove_cluster_infra`
+ * runs), that the cluster exists (404) and, for creation, has what it needs (a public hostname:
+ * 400; the operator's GLOBAL_SERVICES_MAP: 500 INFRA_NOT_CONFIGURED), the `create_cluster_infra` / `remove_cluster_infra`
  * pre-check with `{cluster_data}` (403 on a denial; the decision is allow/deny: the task reads
  * the cluster from the registry itself), then submits the task with the kubeconfig as a secret —
  * sealed into the job payload, never in task_data, Postgres or logs.
@@ -52,8 +54,10 @@ export class InfraService {
 
   private async submit(action: string, taskType: string, body: unknown, meta: InfraRequestMeta): Promise<TaskView> {
     const input = validate<{ cluster_id: string; kube_config_data: unknown }>(infraRequestSchema, body, 'body');
-    const kubeconfig = parseKubeconfig(input.kube_config_data, { allowExec: this.deps.allowExec, field: 'kube_config_data' });
+    const kubeconfig = parseKubeconfig(input.kube_config_data, { allowExec: this.deps.settings.allowKubeconfigExec, field: 'kube_config_data' });
     const cluster = await this.deps.clusters.get(input.cluster_id);
+    // What creation needs from the entry and the gateway, answered now rather than in the task.
+    if (action === 'create_cluster_infra') checkCreatePrerequisites(resolveInfraSettings(this.deps.settings, toClusterView(cluster) as JsonObject));
     await this.deps.gate.check(action, { cluster_data: toClusterView(cluster) as JsonObject }, { actor: meta.actor, requestId: meta.requestId, clusterId: input.cluster_id });
     const { task } = await this.deps.tasks.submit(
       taskType,

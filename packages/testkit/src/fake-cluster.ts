@@ -64,7 +64,15 @@ interface Override {
 
 const ok = (data: unknown): FakeReply => ({ status: 200, body: { success: true, data } });
 
-export async function startFakeCluster(): Promise<FakeCluster> {
+export interface FakeClusterOptions {
+  /**
+   * More ports serving the same services, e.g. a cluster's NodePorts (32300, 32301, ...) so that
+   * the urlMap infra creation writes reaches this fake (the demo's simulated cluster).
+   */
+  alsoListenOn?: number[];
+}
+
+export async function startFakeCluster(opts: FakeClusterOptions = {}): Promise<FakeCluster> {
   const received: ReceivedRequest[] = [];
   let metrics = defaultFakeMetrics();
   let vdagControllers = new Set<string>();
@@ -175,13 +183,24 @@ export async function startFakeCluster(): Promise<FakeCluster> {
     send(res, reply ?? defaultReply(entry));
   }
 
-  const server = createServer((req, res) => {
-    handle(req, res).catch((err) => send(res, { status: 500, body: `fake cluster crashed: ${err}` }));
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
+  const serve = async (port: number) => {
+    const srv = createServer((req, res) => {
+      handle(req, res).catch((err) => send(res, { status: 500, body: `fake cluster crashed: ${err}` }));
+    });
+    await new Promise<void>((resolve, reject) => {
+      srv.once('error', reject);
+      srv.listen(port, '127.0.0.1', () => resolve());
+    });
+    return srv;
+  };
+  const servers = [await serve(0)];
+  try {
+    for (const port of opts.alsoListenOn ?? []) servers.push(await serve(port));
+  } catch (err) {
+    for (const srv of servers) srv.close();
+    throw err;
+  }
+  const server = servers[0];
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   let closed: Promise<void> | undefined;
 
@@ -214,10 +233,15 @@ export async function startFakeCluster(): Promise<FakeCluster> {
       vdagControllers = new Set();
     },
     close: () => {
-      closed ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
+      closed ??= Promise.all(
+        servers.map(
+          (srv) =>
+            new Promise<void>((resolve) => {
+              srv.close(() => resolve());
+              srv.closeAllConnections();
+            }),
+        ),
+      ).then(() => undefined);
       return closed;
     },
   };

@@ -5,6 +5,19 @@ import { UsageError } from '../errors.js';
 import { show, table } from '../output.js';
 import { startedTask } from './tasks.js';
 
+/** A dry run in a few lines: what each condition removed, the selection, each score, the pick. */
+function dryRunSummary(d: any): string {
+  const lines = [`block ${d.block_id}: ${d.candidates?.length ?? 0} cluster(s) match the filter: ${(d.candidates ?? []).join(', ') || 'none'}`];
+  for (const c of d.excluded_by_condition?.conditions ?? []) {
+    const cond = c.condition ?? {};
+    lines.push(`  ${cond.variable} ${cond.operator} ${JSON.stringify(cond.value)}: removed ${c.excluded_count}${c.excluded_ids?.length ? ` (${c.excluded_ids.join(', ')})` : ''}`);
+  }
+  if (d.selection) lines.push(`selection (${d.selection.by}${d.selection.policy_rule_uri ? ` ${d.selection.policy_rule_uri}` : ''}): ${(d.selection.cluster_ids ?? []).join(', ') || 'none'}`);
+  for (const r of d.dry_runs ?? []) lines.push(`  dry run on ${r.cluster_id}: ${r.error ? `error: ${typeof r.error === 'string' ? r.error : JSON.stringify(r.error)}` : `score ${r.score_data?.score ?? JSON.stringify(r.score_data)}`}`);
+  lines.push(d.pick ? `pick: ${d.pick.id}` : `nothing fits: ${d.reason_nothing_fits ?? 'no candidate'}`);
+  return lines.join('\n');
+}
+
 export function blockCommands(program: Command, ctx: ContextOf): void {
   const blocks = program.command('blocks').description('blocks: placement and the blocks registry');
   blocks
@@ -21,7 +34,7 @@ export function blockCommands(program: Command, ctx: ContextOf): void {
   });
   blocks.command('dry-run <file>').description('explain where a block (JSON/YAML) would go, without allocating').action(async (file: string) => {
     const c = ctx();
-    show(c.o, await c.client.call('POST', '/blockActions/dryRun', await readDocument(file, 'block file')));
+    show(c.o, await c.client.call('POST', '/blockActions/dryRun', await readDocument(file, 'block file')), dryRunSummary);
   });
   blocks.command('select <file>').description('the clusters a block could go to').action(async (file: string) => {
     const c = ctx();
