@@ -46,7 +46,8 @@ describe('GET /metrics (all-in-one: the in-process workers share the registry)',
   let gw: TestGateway;
   let fake: FakeCluster;
   beforeAll(async () => {
-    gw = await startTestGateway();
+    // A generous rule time limit: on a loaded machine the default 1 s can lapse (503 PRECHECK_UNAVAILABLE).
+    gw = await startTestGateway({ env: { POLICY_TIMEOUT_MS: '15000' } });
     fake = await startFakeCluster();
   });
   afterAll(async () => {
