@@ -8,7 +8,7 @@ import { BlockService, ClusterService } from '@ccg/registry';
 import { TaskService, type QueueBackend, type TaskCatalogue } from '@ccg/tasks';
 import type { PolicySystem } from '@ccg/policy';
 import { BlockActionsService } from '@ccg/placement';
-import { InfraService } from '@ccg/kube';
+import { InfraService, kubeconfigText, parseKubeconfig } from '@ccg/kube';
 import { PolicyAdmin } from './policy-admin.js';
 import { GatewayMetrics } from './observability/metrics.js';
 
@@ -56,6 +56,8 @@ export function createServices(db: Kysely<Database>, queues: QueueBackend, catal
     encryptionKey: config.encryptionKey,
     attempts: config.worker.attempts,
     backoffMs: config.worker.backoffMs,
+    // A retried infra task brings its kubeconfig again: checked like the first time.
+    secretChecks: { kube_config_data: (value, field) => kubeconfigText(parseKubeconfig(value, { allowExec: config.infra.allowKubeconfigExec, field })) },
   });
   return {
     db,

@@ -123,7 +123,7 @@ describe('cluster infrastructure through the real client-node against the fake A
     }
   });
 
-  it('an image that never becomes ready at step c fails naming the DaemonSet and the pod reason; rollback removes steps a–b', async () => {
+  it('an image that never becomes ready at step c fails naming the DaemonSet and the pod reason; rollback removes steps a–b; a retry with the kubeconfig again completes', async () => {
     await registerCluster(gw, 'cluster-bad-image');
     kube.failImage(gw.config.infra.images.metricsCollector, 'ImagePullBackOff', 'Back-off pulling image');
     try {
@@ -140,6 +140,22 @@ describe('cluster infrastructure through the real client-node against the fake A
       const cluster = (await gw.request('GET', '/clusters/read/cluster-bad-image')).body.data;
       expect(cluster.config.urlMap ?? {}).toEqual({});
       expect(cluster.infraStatus).toMatchObject({ status: 'failed' });
+
+      // Retry: the kubeconfig is not stored, so the retry brings it again, checked like the first time.
+      const id = res.body.data.task_id;
+      const bare = await gw.request('POST', `/tasks/${id}/retry`, {});
+      expect([bare.status, bare.body.error.details.field]).toEqual([400, 'secrets.kube_config_data']);
+      const withExec = kube.kubeconfig() as any;
+      withExec.users[0].user = { exec: { apiVersion: 'client.authentication.k8s.io/v1', command: 'id' } };
+      const exec = await gw.request('POST', `/tasks/${id}/retry`, { secrets: { kube_config_data: JSON.stringify(withExec) } });
+      expect([exec.status, exec.body.error.details.field]).toEqual([400, 'secrets.kube_config_data.users[0].user.exec']);
+      kube.clearFailures();
+      const retried = await gw.request('POST', `/tasks/${id}/retry`, { secrets: { kube_config_data: Buffer.from(kube.kubeconfigYaml()).toString('base64') } });
+      expect(retried.status).toBe(200);
+      const again = await waitForTask(gw, id, undefined, 60_000);
+      expect([again.task_status, again.task_status_data.error]).toEqual(['completed', undefined]);
+      expect(Object.keys((await gw.request('GET', '/clusters/read/cluster-bad-image')).body.data.config.urlMap)).toHaveLength(6);
+      expect((await gw.request('POST', '/remove-cluster-infra', { cluster_id: 'cluster-bad-image', kube_config_data: kube.kubeconfig() })).status).toBe(200);
     } finally {
       kube.clearFailures();
     }

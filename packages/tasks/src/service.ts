@@ -28,6 +28,12 @@ export interface TaskServiceOptions {
   enqueueTimeoutMs?: number;
   attempts: number;
   backoffMs: number;
+  /**
+   * Checks for secret fields sent again on a retry (by field name, e.g. `kube_config_data`):
+   * return the value to queue, or throw an InputError naming `secrets.<field>`. Secrets are
+   * checked by their route on submission; a retry has no route of its own.
+   */
+  secretChecks?: Record<string, (value: string, field: string) => string>;
 }
 
 function canonical(v: unknown): string {
@@ -172,6 +178,8 @@ export class TaskService {
       if (secrets[f] === undefined && (existing.task_data as JsonObject)[f] === REDACTED) {
         throw new InputError(`invalid body: secrets.${f} is required: secrets are not stored, so a retry must send it again`, { field: `secrets.${f}` });
       }
+      const check = this.opts.secretChecks?.[f];
+      if (check && secrets[f] !== undefined) secrets[f] = check(secrets[f], `secrets.${f}`);
     }
     const row = await this.repo.prepareRetry(taskId, (n) => retryJobId(taskId, n));
     if (!row) throw new ConflictError(`task ${taskId} changed state; try again`, undefined, 'TASK_NOT_RETRYABLE');
