@@ -21,9 +21,10 @@ export const requireFrom = (workspacePath) => createRequire(path.join(root, work
 export const ADMIN_TOKEN = `ccg_bench_${randomBytes(24).toString('base64url')}`;
 export const authHeaders = { authorization: `Bearer ${ADMIN_TOKEN}` };
 
+/** The database URL of a schema. BENCH_PG_OPTIONS (diagnostics only, e.g. `-c synchronous_commit=off`) is added to the session options. */
 export function schemaUrl(schema) {
   const u = new URL(baseDbUrl);
-  u.searchParams.set('options', `-c search_path=${schema}`);
+  u.searchParams.set('options', `-c search_path=${schema}${process.env.BENCH_PG_OPTIONS ? ` ${process.env.BENCH_PG_OPTIONS}` : ''}`);
   return u.toString();
 }
 
@@ -67,8 +68,10 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function spawnChild(file, env, onLine) {
   const child = spawn(process.execPath, [file], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
+  let out = '';
   let partial = '';
   child.stdout.on('data', (d) => {
+    out = (out + d.toString()).slice(-4000);
     if (!onLine) return;
     const lines = (partial + d.toString()).split('\n');
     partial = lines.pop();
@@ -79,7 +82,8 @@ function spawnChild(file, env, onLine) {
   return {
     child,
     exited,
-    stderr: () => err,
+    /** The tails of stderr and stdout (the gateway logs its failures on stdout). */
+    stderr: () => `${err}${out ? `\n[stdout] ${out}` : ''}`,
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
       const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
