@@ -44,6 +44,9 @@ export function taskEventRoutes(tasks: TaskService, opts: TaskEventsOptions = {}
     let last = JSON.stringify(task);
     send(res, 'task', task, ++seq);
     let closed = false;
+    let timer: NodeJS.Timeout | undefined;
+    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
+    heartbeat.unref();
     const finish = () => {
       if (closed) return;
       closed = true;
@@ -55,9 +58,6 @@ export function taskEventRoutes(tasks: TaskService, opts: TaskEventsOptions = {}
     req.on('close', finish);
     if (opts.shutdown?.aborted) return finish();
     opts.shutdown?.addEventListener('abort', finish, { once: true });
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), heartbeatMs);
-    heartbeat.unref();
-    let timer: NodeJS.Timeout | undefined;
 
     const isTerminal = (t: TaskView) => (TERMINAL_TASK_STATUSES as readonly string[]).includes(t.task_status);
     const poll = async () => {
