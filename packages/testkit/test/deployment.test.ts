@@ -10,6 +10,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse, parseAllDocuments } from 'yaml';
+import { dumpYaml, loadAllYaml } from '@kubernetes/client-node';
 import { ConfigError, loadConfig, type Config } from '@ccg/config';
 import { actionMapSchema, validate } from '@ccg/contracts';
 import { REQUIRED_GLOBAL_SERVICES } from '@ccg/kube';
@@ -141,6 +142,21 @@ describe('Kubernetes manifests (infra/k8s)', () => {
     expect(ofKind('Namespace')).toEqual([]);
     expect(ofKind('Secret')).toEqual([]);
     for (const r of resources) expect([r.metadata.namespace, r.file]).toEqual([kustomization.namespace, r.file]);
+  });
+
+  it("every object round-trips through @kubernetes/client-node's models unchanged (no unknown or misspelled field)", () => {
+    const sorted = (v: unknown): unknown =>
+      Array.isArray(v) ? v.map(sorted) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, sorted((v as Obj)[k])])) : v;
+    for (const file of [...kustomization.resources, 'secret.example.yaml'] as string[]) {
+      const text = readFileSync(path.join(k8sDir, file), 'utf8');
+      const raw = parseAllDocuments(text).map((d) => d.toJS() as Obj);
+      const typed = loadAllYaml(text) as object[];
+      expect(typed).toHaveLength(raw.length);
+      typed.forEach((object, i) => {
+        expect([file, object.constructor.name]).toEqual([file, `V1${raw[i]!.kind}`]);
+        expect(sorted(parse(dumpYaml(object)))).toEqual(sorted(raw[i]));
+      });
+    }
   });
 
   it('every variable set in a container or the ConfigMap is one packages/config reads and README documents', () => {
