@@ -3,6 +3,7 @@
 // report (their `BENCH_RESULT` lines): bench, metric, value, target, PASS/FAIL.
 // The exit code is 0 only if every judged metric passed and every script ran to the end.
 import { spawn } from 'node:child_process';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -37,6 +38,8 @@ function runScript(name) {
 }
 
 const started = Date.now();
+const load = () => os.loadavg().map((l) => l.toFixed(1)).join(' ');
+const loadAtStart = load();
 const table = [];
 let ok = true;
 for (const name of wanted.length ? wanted : ALL) {
@@ -54,6 +57,6 @@ for (const name of wanted.length ? wanted : ALL) {
   }
   console.log(`=== ${name}: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 }
-console.log(`\nBenchmarks (${new Date().toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s):`);
+console.log(`\nBenchmarks (${new Date().toISOString()}, ${((Date.now() - started) / 1000).toFixed(0)} s; ${os.cpus().length} CPUs; load average ${loadAtStart} at the start, ${load()} at the end):`);
 console.table(table);
 process.exitCode = ok ? 0 : 1;
