@@ -73,6 +73,17 @@ describe('bad input the fuzz tests found', () => {
     });
   });
 
+  it('constructor / prototype keys are stored as plain data and cannot be reached through dotted paths', async () => {
+    const doc = { id: 'proto-data', clusterMetadata: { additionalInfo: { constructor: { prototype: { polluted: 'yes' } }, toString: 'x', prototype: 1 } } };
+    expect((await client.send({ method: 'POST', path: '/clusters/create', headers: json, body: JSON.stringify(doc) })).status).toBe(200);
+    const read = await client.send({ method: 'GET', path: '/clusters/read/proto-data' });
+    expect(read.json.data.clusterMetadata.additionalInfo).toEqual(doc.clusterMetadata.additionalInfo);
+    const update = await client.send({ method: 'PATCH', path: '/clusters/update/proto-data', headers: json, body: '{"clusterMetadata.additionalInfo.constructor.prototype.polluted":"no"}' });
+    expectEnvelope(update, 400, 'INVALID_INPUT');
+    expect(update.json.error.details.field).toBe('clusterMetadata.additionalInfo.constructor.prototype.polluted');
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
   describe('path and query', () => {
     it('%00 in a path parameter is a 400 naming it (Postgres refused it: 500)', async () => {
       const res = await client.send({ method: 'GET', path: '/clusters/read/a%00b' });

@@ -61,7 +61,7 @@ export function hostileBodies(example: unknown, bodyLimit: number): fc.Arbitrary
     {
       weight: 2,
       arbitrary: fc
-        .tuple(fc.oneof(fc.integer({ min: 65, max: 500 }), fc.constant(10_000)), fc.constantFrom('array' as const, 'object' as const))
+        .tuple(fc.oneof({ weight: 3, arbitrary: fc.integer({ min: 65, max: 500 }) }, { weight: 1, arbitrary: fc.constant(10_000) }), fc.constantFrom('array' as const, 'object' as const))
         .map(([depth, k]) => ({ kind: `deep-${k}-${depth}`, body: deepJson(depth, k), contentType: 'application/json', expect: { status: [400], names: ['nested deeper'] } })),
     },
     {
@@ -174,7 +174,7 @@ export const hostileHeaders: fc.Arbitrary<HostileHeader> = fc.oneof(
     headers: { 'X-Fuzz-Padding': 'h'.repeat(n) },
     expect: { status: [431], code: 'HEADERS_TOO_LARGE', names: ['header'] },
   })),
-  fc.integer({ min: 100, max: 1500 }).map((n) => ({
+  fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 50, max: 400 }) }, { weight: 1, arbitrary: fc.integer({ min: 1000, max: 1500 }) }).map((n) => ({
     kind: 'many-headers',
     headers: Object.fromEntries(Array.from({ length: n }, (_, i) => [`x-fuzz-${i}`, String(i)])),
   })),
