@@ -5,7 +5,7 @@
 // Target (issue 8): requests/s gateway ÷ baseline >= 0.5 (median of the pairs).
 import { exitWith, load, median, report, round, startApi, startBaseline } from './lib.mjs';
 
-const PAIRS = Math.max(Number(process.env.BENCH_PAIRS ?? 3), 3);
+const PAIRS = Math.max(Number(process.env.BENCH_PAIRS ?? 5), 3);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const TARGET = 0.5;
