@@ -5,3 +5,4 @@ export * from './gateway.js';
 export * from './fake-cluster.js';
 export * from './policies.js';
 export * from './fake-kube/index.js';
+export * from './queue-dump.js';
