@@ -22,6 +22,6 @@ export default {
   globalSetup: '<rootDir>/packages/testkit/global-setup.mjs',
   globalTeardown: '<rootDir>/packages/testkit/global-teardown.mjs',
   reporters: ['default', '<rootDir>/scripts/summary-reporter.cjs'],
-  testTimeout: 60_000,
+  testTimeout: 120_000,
   maxWorkers: 2,
 };
