@@ -3,7 +3,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import type { Server } from 'node:http';
-import { pino } from 'pino';
 import { Redis } from 'ioredis';
 import { loadConfig, type Config } from '@ccg/config';
 import { connectDb, migrateToLatest, type DbHandle } from '@ccg/db';
