@@ -140,7 +140,10 @@ describe('cluster infrastructure through the real client-node against the fake A
       const again = await waitForTask(gw, id, undefined, 60_000);
       expect([again.task_status, again.task_status_data.error]).toEqual(['completed', undefined]);
       expect(Object.keys((await gw.request('GET', '/clusters/read/cluster-bad-image')).body.data.config.urlMap)).toHaveLength(6);
-      expect((await gw.request('POST', '/remove-cluster-infra', { cluster_id: 'cluster-bad-image', kube_config_data: kube.kubeconfig() })).status).toBe(200);
+      // Remove it again before the next test: the clusters of this file share the fake's namespaces.
+      const removal = await gw.request('POST', '/remove-cluster-infra', { cluster_id: 'cluster-bad-image', kube_config_data: kube.kubeconfig() });
+      expect(removal.status).toBe(200);
+      expect((await waitForTask(gw, removal.body.data.task_id, undefined, 60_000)).task_status).toBe('completed');
     } finally {
       kube.clearFailures();
     }
