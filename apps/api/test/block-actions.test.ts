@@ -64,7 +64,8 @@ beforeAll(async () => {
   score(fakes.b, 0.4);
   fakes.hang.hang('dry_run');
   fakes.fail.fail('dry_run', 500);
-  gw = await startTestGateway({ env: { CLUSTER_CLIENT_TIMEOUT_MS: '500' } });
+  // No metrics pull: which clusters have metrics is this file's fixture (bx-no-metrics has none).
+  gw = await startTestGateway({ env: { CLUSTER_CLIENT_TIMEOUT_MS: '500', METRICS_PULL_INTERVAL_MS: '0' } });
   await addCluster('ba-a', fakes.a);
   await addCluster('ba-b', fakes.b);
   await addCluster('ba-hang', fakes.hang);
