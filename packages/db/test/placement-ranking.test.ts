@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
 import { ClusterRepository, compileFilterNode, connectDb, filterRankedClusters, MetricsRepository, migrateToLatest, type ClusterFilter, type DbHandle } from '@ccg/db';
 import { newTestSchemaName, sampleCluster, testDatabaseUrl } from '@ccg/testkit';
+import * as migration0006 from '../src/migrations/0006_placement_ranking.js';
 
 /** A node metrics document with one entry per GPU free memory given. */
 const node = (id: string, ...freeMem: unknown[]) => ({ id, vcpu: { load15m: 1 }, gpus: freeMem.map((m, gpu_id) => ({ gpu_id, freeMem: m, totalMem: 16384 })) });
@@ -67,6 +68,19 @@ describe('placement ranking (migration 0006, filterRankedClusters)', () => {
     expect(r.rows[0].size).toBeGreaterThan(3000);
     expect(r.rows[0].compression).toBeNull();
     await sql`delete from clusters where id = 'big'`.execute(h.db);
+  });
+
+  it('the migration rewrites existing compressed documents uncompressed, and goes down and up again', async () => {
+    await migration0006.down(h.db as never);
+    const big = { ...sampleCluster('old'), padding: 'x'.repeat(3000) };
+    await new ClusterRepository(h.db).insert('old', big);
+    const compression = async () => (await sql<{ c: string | null }>`select pg_column_compression(doc) as c from clusters where id = 'old'`.execute(h.db)).rows[0].c;
+    expect(await compression()).toBe('pglz'); // the default 2 KB target compresses it
+    await migration0006.up(h.db as never);
+    expect(await compression()).toBeNull();
+    expect((await new ClusterRepository(h.db).get('old')).doc).toEqual(big);
+    expect(Number(await fit('b'))).toBe(5000); // gpu_fit recomputed for the stored metrics
+    await sql`delete from clusters where id = 'old'`.execute(h.db);
   });
 
   it('at scale, walks the ranking index and stops after the limit instead of filtering every cluster', async () => {

@@ -27,8 +27,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index cluster_metrics_gpu_fit_idx on cluster_metrics (gpu_fit desc, cluster_id)`.execute(db);
   for (const [table, column] of [['clusters', 'doc'], ['cluster_metrics', 'cluster']] as const) {
     await sql`alter table ${sql.raw(table)} set (toast_tuple_target = 8160)`.execute(db);
-    // Rewrites the existing rows uncompressed (a new value), without firing row triggers.
-    await sql`alter table ${sql.raw(table)} alter column ${sql.raw(column)} type jsonb using ${sql.raw(column)} || '{}'::jsonb`.execute(db);
+    // Rewrites existing rows uncompressed (a new value), without firing row triggers. Skipped on
+    // an empty table (a new install): a rewrite creates and syncs new files, slow on a busy disk.
+    const { rows } = await sql<{ any: boolean }>`select exists (select 1 from ${sql.raw(table)}) as any`.execute(db);
+    if (rows[0].any) await sql`alter table ${sql.raw(table)} alter column ${sql.raw(column)} type jsonb using ${sql.raw(column)} || '{}'::jsonb`.execute(db);
   }
 }
 
