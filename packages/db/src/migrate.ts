@@ -20,6 +20,7 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
   // Pin the migration tables to the connection's schema: Kysely otherwise finds another
   // schema's tables in the same database and assumes they are its own.
   const { rows } = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  if (await upToDate(db, rows[0].schema)) return [];
   // Unordered: migrations are developed in parallel, so a database may have run 0007 before 0006
   // existed; each migration touches its own tables, so the late one simply runs next.
   const migrator = new Migrator({ db, provider, migrationTableSchema: rows[0].schema, allowUnorderedMigrations: true });
@@ -32,6 +33,21 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
     throw error instanceof Error ? error : new Error(String(error));
   }
 }
+
+/**
+ * Every migration already recorded in this schema? Then nothing runs and Kysely's Migrator (which
+ * lists the tables of every schema in the database, seconds when a shared database holds hundreds
+ * of test schemas) is not needed: every process start after the first takes this path.
+ */
+async function upToDate(db: Kysely<Database>, schema: string): Promise<boolean> {
+  const { rows: exists } = await sql<{ ok: boolean }>`select to_regclass(${`${quoteIdent(schema)}.kysely_migration`}) is not null as ok`.execute(db);
+  if (!exists[0].ok) return false;
+  const { rows } = await sql<{ name: string }>`select name from ${sql.id(schema, 'kysely_migration')}`.execute(db);
+  const applied = new Set(rows.map((r) => r.name));
+  return Object.keys(await provider.getMigrations()).every((name) => applied.has(name));
+}
+
+const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
 /** `schema "x" does not exist` (3F000) about a schema other than ours. */
 function droppedMeanwhile(error: unknown, ours: string): boolean {
