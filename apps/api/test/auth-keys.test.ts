@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { sql } from 'kysely';
+import pg from 'pg';
+import { API_KEYS_CHANNEL, KEY_FEED_APP_PREFIX } from '@ccg/db';
 import { startTestGateway, type TestGateway } from '@ccg/testkit';
 
 describe('API keys: create, list, revoke', () => {
@@ -104,6 +106,30 @@ describe('key checks across replicas', () => {
       expect((await b.requestAs(key.token, 'GET', '/clusters')).status).toBe(200); // now cached on b
       expect((await a.request('DELETE', `/auth/keys/${key.id}`)).status).toBe(200);
       expect((await b.requestAs(key.token, 'GET', '/clusters')).status).toBe(401);
+    }
+  });
+
+  it('a revocation answers only once every listening replica has acknowledged it', async () => {
+    // A replica of its own kind: listens on the key feed and acknowledges 400 ms after hearing.
+    const slow = new pg.Client({ connectionString: a.env.DATABASE_URL, application_name: `${KEY_FEED_APP_PREFIX}slow${Date.now()}` });
+    await slow.connect();
+    const heard: string[] = [];
+    slow.on('notification', (n) => {
+      const [kind, keyId] = (n.payload ?? '').split(':');
+      if (kind !== 'revoke') return;
+      heard.push(keyId);
+      setTimeout(() => void slow.query('select pg_notify($1, $2)', [API_KEYS_CHANNEL, `ack:${keyId}:${slow.connectionParameters.application_name?.slice(KEY_FEED_APP_PREFIX.length)}`]), 400);
+    });
+    await slow.query(`LISTEN ${API_KEYS_CHANNEL}`);
+    try {
+      const key = await a.createKey('viewer', 'slow-ack');
+      const started = Date.now();
+      expect((await a.request('DELETE', `/auth/keys/${key.id}`)).status).toBe(200);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(400);
+      expect(heard).toContain(key.id);
+      expect((await b.requestAs(key.token, 'GET', '/clusters')).status).toBe(401);
+    } finally {
+      await slow.end();
     }
   });
 

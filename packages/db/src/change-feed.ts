@@ -5,6 +5,11 @@ import pg from 'pg';
  * listening connection is down (callers then bypass their caches); it reconnects with backoff and
  * calls `onReset` after every (re)connect, since notifications may have been missed meanwhile.
  */
+export interface ChangeFeedOptions {
+  /** The listening connection's application_name (how other processes find the listeners). */
+  applicationName?: string;
+}
+
 export class ChangeFeed {
   private client?: pg.Client;
   private closed = false;
@@ -16,13 +21,14 @@ export class ChangeFeed {
     private readonly channel: string,
     private readonly onMessage: (payload: string) => void,
     private readonly onReset: () => void,
+    private readonly options: ChangeFeedOptions = {},
   ) {
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(channel)) throw new Error(`bad channel name ${channel}`);
   }
 
   async start(): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.connectionString, keepAlive: true });
+    const client = new pg.Client({ connectionString: this.connectionString, keepAlive: true, application_name: this.options.applicationName });
     client.on('error', () => this.lost(client));
     client.on('end', () => this.lost(client));
     client.on('notification', (n) => {
@@ -50,6 +56,18 @@ export class ChangeFeed {
     const wait = this.retryMs;
     this.retryMs = Math.min(this.retryMs * 2, 10_000);
     setTimeout(() => void this.start(), wait).unref();
+  }
+
+  /** Notifies the channel from the listening connection (false while it is down). */
+  async send(payload: string): Promise<boolean> {
+    const client = this.client;
+    if (!client) return false;
+    try {
+      await client.query('select pg_notify($1, $2)', [this.channel, payload]);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async close(): Promise<void> {

@@ -64,7 +64,8 @@ describe('Deployments', () => {
 
     const pending = await waitFor(
       () => core.listNamespacedPod({ namespace: 'deploy', labelSelector: 'app=web' }),
-      (l) => l.items.length === 2,
+      // Bound by the scheduler and reported by the kubelet (a pod is briefly unscheduled, as in Kubernetes).
+      (l) => l.items.length === 2 && l.items.every((p) => p.spec?.nodeName && p.status?.containerStatuses),
       10_000,
       10,
     );

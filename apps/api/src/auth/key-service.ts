@@ -1,5 +1,6 @@
 import { apiKeyCreateSchema, apiKeyListQuerySchema, validate, type Page, type Role } from '@ccg/contracts';
 import { parseLimit, type ApiKeyRepository, type ApiKeyRow, type BootstrapResult } from '@ccg/db';
+import type { Logger } from 'pino';
 import type { ApiKeyStore } from './key-store.js';
 import { displayPrefix, generateToken, hashToken, newKeyId } from './tokens.js';
 
@@ -28,14 +29,15 @@ export const toKeyView = (row: ApiKeyRow): ApiKeyView => ({
   revoked_by: row.revoked_by,
 });
 
-/** Longest wait for a revocation's notification to come back before answering anyway. */
-const REVOKE_ECHO_MS = 2_000;
+/** Longest wait for the replicas' acknowledgements of a revocation before answering anyway. */
+const REVOKE_ACK_MS = 5_000;
 
 /** Key administration: create (the token is shown once), list, revoke, and configured keys. */
 export class ApiKeyService {
   constructor(
     private readonly repo: ApiKeyRepository,
     private readonly store: ApiKeyStore,
+    private readonly log?: Logger,
   ) {}
 
   async create(body: unknown, actor: string | null): Promise<ApiKeyView & { token: string }> {
@@ -52,18 +54,22 @@ export class ApiKeyService {
   }
 
   /**
-   * Refused at once here; other replicas hear it through the change feed, and the answer waits
-   * until this replica's own feed has delivered it (so have theirs; at most REVOKE_ECHO_MS).
+   * Refused at once here. Every replica hears the revocation through its change feed, drops the
+   * key and acknowledges; the answer waits for all listening replicas' acknowledgements (at most
+   * REVOKE_ACK_MS), so once the caller hears "revoked" no replica accepts the key any more.
    */
   async revoke(id: string, actor: string | null): Promise<ApiKeyView> {
-    const echo = this.store.expectRevocation(id, REVOKE_ECHO_MS);
+    const acks = this.store.collectAcks(id);
     try {
       const { row, revokedNow } = await this.repo.revoke(id, actor);
       this.store.forget(row.id);
-      if (revokedNow) await echo.heard;
+      if (revokedNow) {
+        const missing = await acks.until(() => this.repo.keyFeedReplicas(), REVOKE_ACK_MS);
+        if (missing.length) this.log?.warn({ key_id: id, replicas: missing }, 'API key revoked, but some replicas did not acknowledge in time; they drop it when their feed delivers it');
+      }
       return toKeyView(row);
     } finally {
-      echo.cancel();
+      acks.stop();
     }
   }
 

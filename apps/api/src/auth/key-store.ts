@@ -13,9 +13,10 @@ export interface Principal {
 
 /**
  * Token checks for one process. A key, once seen, is answered from memory (no database round
- * trip per request). Revocations arrive through the change feed and drop the key at once; while
- * the feed is down the cache is bypassed, since a revocation could be missed. An unknown token
- * costs one indexed lookup, so a key made on another replica works immediately.
+ * trip per request). Revocations arrive through the change feed and drop the key at once; each
+ * replica acknowledges a revocation, and the revoking request answers once every listening
+ * replica has. While the feed is down the cache is bypassed, since a revocation could be missed.
+ * An unknown token costs one indexed lookup, so a key made on another replica works immediately.
  */
 export class ApiKeyStore {
   private readonly byHash = new Map<string, Principal>();
@@ -25,6 +26,8 @@ export class ApiKeyStore {
   constructor(
     private readonly repo: ApiKeyRepository,
     private readonly cacheUsable: () => boolean,
+    /** Tells the revoker (through the change feed) that this replica dropped the key. */
+    private readonly acknowledge: (keyId: string) => Promise<unknown> = async () => undefined,
   ) {}
 
   async verify(token: string): Promise<Principal | undefined> {
@@ -48,38 +51,67 @@ export class ApiKeyStore {
     for (const [hash, p] of this.byHash) if (p.keyId === keyId) this.byHash.delete(hash);
   }
 
-  /** The change feed delivered a revocation: forget the key and wake whoever waits for it. */
+  /** The change feed delivered a revocation: forget the key, then acknowledge it to the revoker. */
   heardRevocation(keyId: string): void {
     this.forget(keyId);
-    for (const wake of this.echoWaiters.get(keyId) ?? []) wake();
-    this.echoWaiters.delete(keyId);
+    void this.acknowledge(keyId);
   }
 
-  private readonly echoWaiters = new Map<string, Array<() => void>>();
+  /** The change feed delivered a replica's acknowledgement of a revocation. */
+  heardAck(keyId: string, replica: string): void {
+    for (const waiter of this.ackWaiters.get(keyId) ?? []) waiter(replica);
+  }
+
+  private readonly ackWaiters = new Map<string, Set<(replica: string) => void>>();
 
   /**
-   * Resolves when this process's own change feed delivers the revocation of `keyId` (or after
-   * `timeoutMs`). Postgres hands a notification to every listener at commit, so once it is back
-   * here the other replicas have it too: the revoking request answers only then, and the key is
-   * refused everywhere by the time the caller hears it was revoked. Call it before revoking.
+   * Collects the replicas' acknowledgements of the revocation of `keyId`. Start it before
+   * revoking; `until(live, timeoutMs)` then resolves once every replica in `live()` (the
+   * listening replicas, this one included) has acknowledged, i.e. has dropped the key, and
+   * returns those that did not within the time (none while this replica's feed is down: it
+   * cannot hear acknowledgements, and the others still get the revocation through theirs).
    */
-  expectRevocation(keyId: string, timeoutMs: number): { heard: Promise<void>; cancel(): void } {
-    if (!this.cacheUsable()) return { heard: Promise.resolve(), cancel: () => undefined };
-    let wake!: () => void;
-    const heard = new Promise<void>((resolve) => (wake = resolve));
-    const timer = setTimeout(wake, timeoutMs);
-    timer.unref();
-    const waiters = this.echoWaiters.get(keyId) ?? [];
-    waiters.push(wake);
-    this.echoWaiters.set(keyId, waiters);
-    const cancel = () => {
-      clearTimeout(timer);
-      const rest = (this.echoWaiters.get(keyId) ?? []).filter((w) => w !== wake);
-      if (rest.length) this.echoWaiters.set(keyId, rest);
-      else this.echoWaiters.delete(keyId);
-      wake();
+  collectAcks(keyId: string): { until(live: () => Promise<string[]>, timeoutMs: number): Promise<string[]>; stop(): void } {
+    const acked = new Set<string>();
+    let changed: () => void = () => undefined;
+    const waiter = (replica: string) => {
+      acked.add(replica);
+      changed();
     };
-    return { heard: heard.finally(() => clearTimeout(timer)), cancel };
+    const waiters = this.ackWaiters.get(keyId) ?? new Set();
+    waiters.add(waiter);
+    this.ackWaiters.set(keyId, waiters);
+    const stop = () => {
+      waiters.delete(waiter);
+      if (waiters.size === 0) this.ackWaiters.delete(keyId);
+      changed();
+    };
+    const until = async (live: () => Promise<string[]>, timeoutMs: number): Promise<string[]> => {
+      if (!this.cacheUsable()) return [];
+      const deadline = Date.now() + timeoutMs;
+      let expected = await live();
+      let rechecked = false;
+      for (;;) {
+        const missing = expected.filter((r) => !acked.has(r));
+        if (missing.length === 0) return [];
+        const left = deadline - Date.now();
+        if (left <= 0) {
+          // A replica that went away meanwhile has nothing cached: ask once who is still there.
+          if (rechecked) return missing;
+          rechecked = true;
+          expected = await live();
+          continue;
+        }
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          changed = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+      }
+    };
+    return { until, stop };
   }
 
   /** The change feed (re)connected or dropped: notifications may have been missed. */

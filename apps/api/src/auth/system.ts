@@ -1,7 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Logger } from 'pino';
 import type { Config } from '@ccg/config';
-import { API_KEYS_CHANNEL, ApiKeyRepository, ChangeFeed, type Database } from '@ccg/db';
+import { randomBytes } from 'node:crypto';
+import { API_KEYS_CHANNEL, ApiKeyRepository, ChangeFeed, KEY_FEED_APP_PREFIX, type Database } from '@ccg/db';
 import { ApiKeyService } from './key-service.js';
 import { ApiKeyStore } from './key-store.js';
 
@@ -23,17 +24,25 @@ export const CONFIG_ADMIN_NAME = 'gateway-admin';
 export async function createAuth(db: Kysely<Database>, connectionString: string, config: Config['auth'], log: Logger): Promise<AuthSystem> {
   const repo = new ApiKeyRepository(db);
   let feed: ChangeFeed | undefined;
-  const store = new ApiKeyStore(repo, () => feed?.connected ?? false);
+  const replica = randomBytes(6).toString('hex');
+  const store = new ApiKeyStore(
+    repo,
+    () => feed?.connected ?? false,
+    (keyId) => feed!.send(`ack:${keyId}:${replica}`),
+  );
   feed = new ChangeFeed(
     connectionString,
     API_KEYS_CHANNEL,
     (payload) => {
-      if (payload.startsWith('revoke:')) store.heardRevocation(payload.slice('revoke:'.length));
+      const [kind, keyId, from] = payload.split(':');
+      if (kind === 'revoke' && keyId) store.heardRevocation(keyId);
+      else if (kind === 'ack' && keyId && from) store.heardAck(keyId, from);
     },
     () => store.clear(),
+    { applicationName: `${KEY_FEED_APP_PREFIX}${replica}` },
   );
   await feed.start();
-  const keys = new ApiKeyService(repo, store);
+  const keys = new ApiKeyService(repo, store, log);
 
   if (config.adminToken) {
     const { row, created, revoked } = await keys.ensureAdminToken(config.adminToken, 'config', CONFIG_ADMIN_NAME);

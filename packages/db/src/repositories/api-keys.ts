@@ -6,9 +6,13 @@ import { pgCode, UNIQUE_VIOLATION } from '../errors.js';
 
 /**
  * LISTEN/NOTIFY channel of key changes: the payload is `revoke:<id>` or `create:<id>`. It is sent
- * inside the writing transaction, so replicas hear of a change exactly when it commits.
+ * inside the writing transaction, so replicas hear of a change exactly when it commits. Each
+ * replica answers a revocation with `ack:<id>:<replica>` once it has dropped the key.
  */
 export const API_KEYS_CHANNEL = 'ccg_api_keys';
+
+/** application_name of every replica's key-feed connection: `ccg-keys:<replica id>`. */
+export const KEY_FEED_APP_PREFIX = 'ccg-keys:';
 
 /** Advisory lock serialising bootstrap-key changes across replicas starting at once. */
 const BOOTSTRAP_LOCK = 0x6363_6b01;
@@ -61,6 +65,14 @@ export class ApiKeyRepository {
   /** Every active key: what a replica's cache holds. */
   async allActive(): Promise<ApiKeyRow[]> {
     return this.db.selectFrom('api_keys').selectAll().where('revoked_at', 'is', null).execute();
+  }
+
+  /** Replica ids of every key-feed connection open on this database (every listening replica). */
+  async keyFeedReplicas(): Promise<string[]> {
+    const { rows } = await sql<{ application_name: string }>`
+      select application_name from pg_stat_activity
+      where datname = current_database() and starts_with(application_name, ${KEY_FEED_APP_PREFIX})`.execute(this.db);
+    return rows.map((r) => r.application_name.slice(KEY_FEED_APP_PREFIX.length));
   }
 
   async get(id: string): Promise<ApiKeyRow> {
