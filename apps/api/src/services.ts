@@ -10,7 +10,7 @@ import type { PolicySystem } from '@ccg/policy';
 import { BlockActionsService } from '@ccg/placement';
 import { InfraService, kubeconfigText, parseKubeconfig } from '@ccg/kube';
 import { PolicyAdmin } from './policy-admin.js';
-import { GatewayMetrics } from './observability/metrics.js';
+import { GatewayMetrics } from '@ccg/runtime';
 
 export interface Services {
   db: Kysely<Database>;

@@ -3,6 +3,7 @@ import { QueueBackend } from '@ccg/tasks';
 import {
   DENY_RULE_URI,
   createClusterAt,
+  metricSample,
   queueBackends,
   setPrecheckMap,
   startFakeCluster,
@@ -11,19 +12,9 @@ import {
   type FakeCluster,
   type TestGateway,
 } from '@ccg/testkit';
-import { GatewayMetrics } from '../src/observability/metrics.js';
+import { GatewayMetrics } from '@ccg/runtime';
 
-/** The value of the first sample of `name` whose labels include `labels` (Prometheus text format); undefined if none. */
-function sample(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#')) continue;
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const have = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((l) => [l[1], l[2]]));
-    if (Object.entries(labels).every(([k, v]) => have[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
+const sample = metricSample;
 
 /**
  * Starts a diagnostic task. A fresh Postgres-backed queue creates its tables on first use, which

@@ -15,7 +15,7 @@ export type WorkerCatalogue = TaskCatalogue | ((deps: CatalogueDeps) => TaskCata
 export { MetricsPuller } from './metrics-puller.js';
 
 /**
- * Metrics observers of the composition root (apps/api's GatewayMetrics in the all-in-one gateway):
+ * Metrics observers of the composition root (@ccg/runtime's GatewayMetrics: the gateway's or the worker's):
  * the worker's packages report to them without depending on prom-client.
  */
 export interface WorkerObservers {

@@ -52,6 +52,8 @@ export interface Config {
     backoffMs: number;
     /** On SIGTERM, running tasks get this long to finish before they are handed back to the queue. */
     shutdownGraceMs: number;
+    /** A separate worker process serves `GET /metrics` and `/healthz` here (WORKER_METRICS_PORT); unset: not served. */
+    metricsPort?: number;
   };
   reconciler: {
     intervalMs: number;
@@ -393,6 +395,7 @@ export function loadConfig(env: Env = process.env): Config {
       attempts: int(env, 'JOB_ATTEMPTS', 3, 1, 100),
       backoffMs: int(env, 'JOB_BACKOFF_MS', 1_000, 0, 3_600_000),
       shutdownGraceMs: int(env, 'WORKER_SHUTDOWN_GRACE_MS', 20_000, 0, 3_600_000),
+      metricsPort: str(env, 'WORKER_METRICS_PORT') === undefined ? undefined : int(env, 'WORKER_METRICS_PORT', 0, 0, 65535),
     },
     reconciler: {
       intervalMs: int(env, 'RECONCILE_INTERVAL_MS', 30_000, 100, 86_400_000),

@@ -118,3 +118,6 @@ export async function ensureEncryptionKey(config: Config, log: Logger): Promise<
 export { runMain } from './run-main.js';
 export { redactSecrets, SECRET_LOG_KEYS, REDACT_PATHS, REDACTED } from './log-redaction.js';
 export { createInfraDeps, type InfraDeps } from '@ccg/kube';
+
+export { GatewayMetrics, QUEUE_STATES, type GatewayMetricsOptions } from './metrics.js';
+export { serveMetrics, type MetricsServer } from './metrics-server.js';

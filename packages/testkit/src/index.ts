@@ -6,3 +6,4 @@ export * from './fake-cluster.js';
 export * from './policies.js';
 export * from './fake-kube/index.js';
 export * from './queue-dump.js';
+export * from './prometheus.js';

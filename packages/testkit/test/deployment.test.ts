@@ -220,6 +220,17 @@ describe('Kubernetes manifests (infra/k8s)', () => {
     expect(annotations['prometheus.io/path']).toBe('/metrics');
   });
 
+  it("the worker's one port is WORKER_METRICS_PORT: probed at /healthz and annotated for scraping", () => {
+    expect(workerConfig.worker.metricsPort).toBeGreaterThan(0);
+    expect((worker.container.ports as Obj[]).map((p) => p.containerPort)).toEqual([workerConfig.worker.metricsPort]);
+    const probe = worker.container.livenessProbe.httpGet as Obj;
+    expect(probe.path).toBe('/healthz');
+    expect(containerPort(worker.container, probe.port)).toBe(workerConfig.worker.metricsPort);
+    const annotations = deployment('worker').spec.template.metadata.annotations as Env;
+    expect(Number(annotations['prometheus.io/port'])).toBe(workerConfig.worker.metricsPort);
+    expect(annotations['prometheus.io/path']).toBe('/metrics');
+  });
+
   it('grace periods exceed the configured drain (after the preStop sleep) and the worker grace', () => {
     const preStop = api.container.lifecycle.preStop.exec.command as string[];
     expect(preStop[0]).toBe('sleep');
@@ -357,6 +368,12 @@ describe('docker-compose.yml', () => {
     expect(composeService('api').healthcheck.test.join(' ')).toMatch(new RegExp(`127\\.0\\.0\\.1:${cfg.port}/(readyz|healthz)`));
   });
 
+  it("the worker's healthcheck asks its WORKER_METRICS_PORT listener", () => {
+    const port = composeConfig('worker').worker.metricsPort;
+    expect(port).toBeGreaterThan(0);
+    expect(composeService('worker').healthcheck.test.join(' ')).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}/healthz`));
+  });
+
   it('stop_grace_period exceeds HTTP_DRAIN_MS for the API and WORKER_SHUTDOWN_GRACE_MS for workers', () => {
     expect(composeService('api').environment.HTTP_DRAIN_MS).toBeDefined();
     expect(durationMs(composeService('api').stop_grace_period)).toBeGreaterThanOrEqual(composeConfig('api').httpDrainMs + CLOSE_MARGIN_MS);
@@ -385,7 +402,7 @@ describe('infra/Dockerfile', () => {
   const dockerfile = read('infra/Dockerfile');
   it('exposes the listener ports the manifests use, runs tini and the API by default, as a numeric non-root user', () => {
     const exposed = (/^EXPOSE\s+(.+)$/m.exec(dockerfile)?.[1] ?? '').split(/\s+/).map(Number);
-    for (const port of [apiConfig.port, apiConfig.internalPort, composeConfig('api').internalPort]) expect(exposed).toContain(port);
+    for (const port of [apiConfig.port, apiConfig.internalPort, composeConfig('api').internalPort, workerConfig.worker.metricsPort, composeConfig('worker').worker.metricsPort]) expect(exposed).toContain(port);
     expect(Number(/^USER\s+(\d+):(\d+)/m.exec(dockerfile)?.[1])).toBeGreaterThan(0);
     expect(dockerfile).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]/m);
     const cmd = JSON.parse(/^CMD\s+(\[.*\])$/m.exec(dockerfile)![1]!) as string[];

@@ -1,5 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
-import type { GatewayMetrics } from './metrics.js';
+import type { GatewayMetrics } from '@ccg/runtime';
 
 /**
  * The route label of a request: the matched Express pattern (`/clusters/read/:id`), never the raw

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import type { GatewayMetrics } from '../observability/metrics.js';
+import type { GatewayMetrics } from '@ccg/runtime';
 
 /** `GET /metrics`: the process's Prometheus registry (in the all-in-one gateway the workers' too). */
 export function metricsExpositionRoutes(metrics: GatewayMetrics): Router {
