@@ -66,7 +66,9 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
  * `onLine` sees stdout lines (readiness of processes without an HTTP port).
  */
 function spawnChild(file, env, onLine) {
-  const child = spawn(process.execPath, [file], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_NODE_ARGS: extra node flags for the gateway's processes (e.g. --cpu-prof to profile a run).
+  const nodeArgs = process.env.BENCH_NODE_ARGS ? process.env.BENCH_NODE_ARGS.split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, file], { env: { PATH: process.env.PATH, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   let out = '';
   let partial = '';

@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import { NotFoundError } from '@ccg/contracts';
 import type { Services } from './services.js';
 import { errorHandler } from './errors.js';
-import { requestContext, requireJsonBody } from './middleware.js';
+import { chain, requestContext, requireJsonBody } from './middleware.js';
 import { guardJsonBody } from './body-guard.js';
-import { httpMetrics, mountLabel } from './observability/http-metrics.js';
+import { httpObserver, mountLabel } from './observability/http-metrics.js';
 import { queueDashboard } from './observability/queue-dashboard.js';
 import { buildOpenApiDocument } from './openapi/document.js';
 import { routeCatalogue } from './openapi/operations/index.js';
@@ -43,12 +43,16 @@ export function createApp(services: Services, opts: AppOptions): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('query parser', 'simple');
-  app.use(requestContext(opts.log));
-  app.use(httpMetrics(services.telemetry));
-  app.use(authGate({ listener: opts.listener ?? 'external', disabled: opts.auth.disabled, store: opts.auth.store }));
-  app.use(requireJsonBody);
-  app.use(express.json({ limit: opts.bodyLimitBytes, type: ['application/json', 'application/*+json'] }));
-  app.use(guardJsonBody);
+  // Every request passes these, in this order; one layer (see chain).
+  app.use(
+    chain(
+      requestContext(opts.log, httpObserver(services.telemetry)),
+      authGate({ listener: opts.listener ?? 'external', disabled: opts.auth.disabled, store: opts.auth.store }),
+      requireJsonBody,
+      express.json({ limit: opts.bodyLimitBytes, type: ['application/json', 'application/*+json'] }),
+      guardJsonBody,
+    ),
+  );
 
   app.use(healthRoutes(services.db, services.queues));
   app.use(metricsExpositionRoutes(services.telemetry));

@@ -6,6 +6,11 @@ export function ok(res: Response, data: unknown, status = 200): void {
   res.status(status).json({ success: true, data });
 }
 
+/** `ok` for data that is already JSON text (e.g. serialised by Postgres): sent as it is. */
+export function okJson(res: Response, dataJson: string, status = 200): void {
+  res.status(status).type('application/json').send(`{"success":true,"data":${dataJson}}`);
+}
+
 /** Express 5 forwards rejected promises to the error middleware; this only narrows the type. */
 export const route = (fn: (req: Request, res: Response, next: NextFunction) => Promise<void>): RequestHandler => fn;
 

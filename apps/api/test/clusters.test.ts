@@ -79,6 +79,20 @@ describe('POST /clusters/create', () => {
 });
 
 describe('GET /clusters/read/:id and GET /clusters', () => {
+  it('reads exactly the entry that create, update and list return (managed fields and timestamps alike)', async () => {
+    const body = { ...sampleCluster('read-same'), unicode: 'nœud – ✓ \u2028', deep: { a: [{ b: null, c: 1.5e-7 }] } };
+    const created = await gw.request('POST', '/clusters/create', body);
+    const read = await gw.request('GET', '/clusters/read/read-same');
+    expect(read.status).toBe(200);
+    expect(read.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    expect(read.headers.get('etag')).toBe('"1"');
+    expect(read.body).toEqual({ success: true, data: created.body.data });
+    const updated = await gw.request('PATCH', '/clusters/update/read-same', { 'clusterMetadata.creator': 'someone' });
+    const again = await gw.request('GET', '/clusters/read/read-same');
+    expect(again.headers.get('etag')).toBe('"2"');
+    expect(again.body.data).toEqual(updated.body.data);
+  });
+
   it('404 for an unknown cluster', async () => {
     const res = await gw.request('GET', '/clusters/read/nope');
     expect(res.status).toBe(404);

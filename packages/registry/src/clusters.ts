@@ -1,4 +1,4 @@
-import { clusterSchema, clusterUpdateSchema, ConflictError, InputError, validate, type Json, type JsonObject, type Page } from '@ccg/contracts';
+import { clusterSchema, clusterUpdateSchema, ConflictError, InputError, NotFoundError, validate, type Json, type JsonObject, type Page } from '@ccg/contracts';
 import type { BlockRepository, ClusterRepository, ClusterRow, PageRequest } from '@ccg/db';
 import { applyDottedUpdate } from './dotted-path.js';
 import { allowAll, type PrecheckGate, type WriteMeta } from './gate.js';
@@ -85,6 +85,13 @@ export class ClusterService {
 
   async read(id: string): Promise<ClusterView> {
     return toClusterView(await this.repo.get(id));
+  }
+
+  /** The entry as `read` returns it, already serialised as JSON, and its version (for the ETag). */
+  async readJson(id: string): Promise<{ version: number; json: string }> {
+    const found = await this.repo.findViewJson(id);
+    if (!found) throw new NotFoundError(`cluster ${id} not found`, { id });
+    return found;
   }
 
   async list(page: PageRequest): Promise<Page<ClusterView>> {

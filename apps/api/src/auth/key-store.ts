@@ -30,6 +30,11 @@ export class ApiKeyStore {
     private readonly acknowledge: (keyId: string) => Promise<unknown> = async () => undefined,
   ) {}
 
+  /** The key of `token` when this process has it cached (and the cache is usable); no I/O. */
+  cached(token: string): Principal | undefined {
+    return this.cacheUsable() ? this.byHash.get(hashToken(token)) : undefined;
+  }
+
   async verify(token: string): Promise<Principal | undefined> {
     const hash = hashToken(token);
     const useCache = this.cacheUsable();

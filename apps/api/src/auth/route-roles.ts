@@ -151,6 +151,17 @@ const segmentsOf = (path: string): string[] => {
 
 const COMPILED: Compiled[] = ROUTE_RULES.map((rule) => ({ rule, segments: segmentsOf(rule.path) }));
 
+/**
+ * The entries that can match a path, by its first segment (every entry's first segment is a
+ * literal): a request is checked against a handful of entries, not the whole table.
+ */
+const BY_FIRST_SEGMENT = new Map<string, Compiled[]>();
+for (const c of COMPILED) {
+  const first = c.segments[0] ?? '';
+  if (first.startsWith(':')) throw new Error(`route table entry ${c.rule.path}: the first segment must be a literal`);
+  BY_FIRST_SEGMENT.set(first, [...(BY_FIRST_SEGMENT.get(first) ?? []), c]);
+}
+
 function pathMatches(c: Compiled, actual: string[]): boolean {
   if (c.rule.prefix ? actual.length < c.segments.length : actual.length !== c.segments.length) return false;
   return c.segments.every((seg, i) => (seg.startsWith(':') ? actual[i] !== '' : seg === actual[i]));
@@ -163,7 +174,9 @@ function methodMatches(rule: RouteRule, method: string): boolean {
 /** Every table entry matching a request (usually one; a literal and a `:param` path may both match). */
 export function rulesFor(method: string, path: string): RouteRule[] {
   const actual = segmentsOf(path);
-  return COMPILED.filter((c) => methodMatches(c.rule, method.toUpperCase()) && pathMatches(c, actual)).map((c) => c.rule);
+  const upper = method.toUpperCase();
+  const candidates = BY_FIRST_SEGMENT.get(actual[0] ?? '') ?? [];
+  return candidates.filter((c) => methodMatches(c.rule, upper) && pathMatches(c, actual)).map((c) => c.rule);
 }
 
 export interface Decision {

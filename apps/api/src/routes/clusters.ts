@@ -2,7 +2,7 @@ import { Router } from 'express';
 import { clusterDeleteQuerySchema, listQuerySchema, validate } from '@ccg/contracts';
 import { parseLimit } from '@ccg/db';
 import { etagOf, parseIfMatch, type ClusterService } from '@ccg/registry';
-import { ok, param, queryStrings, route, writeMeta } from '../http.js';
+import { ok, okJson, param, queryStrings, route, writeMeta } from '../http.js';
 
 /** The spec's §1 cluster registry routes, kept as written (PUT as well as PATCH for update). */
 export function clusterRoutes(clusters: ClusterService): Router {
@@ -15,9 +15,9 @@ export function clusterRoutes(clusters: ClusterService): Router {
   }));
 
   r.get('/clusters/read/:id', route(async (req, res) => {
-    const view = await clusters.read(param(req, 'id'));
-    res.set('ETag', etagOf(view.version));
-    ok(res, view);
+    const { version, json } = await clusters.readJson(param(req, 'id'));
+    res.set('ETag', etagOf(version));
+    okJson(res, json);
   }));
 
   r.get('/clusters', route(async (req, res) => {
