@@ -40,6 +40,8 @@ export interface Config {
   queuePrefix: string;
   dataDir: string;
   logLevel: string;
+  /** Longest wait of a log line in stdout's write batch (LOG_FLUSH_MS); 0: every line at once. */
+  logFlushMs: number;
   bodyLimitBytes: number;
   /** 32-byte key (base64 or hex) that encrypts secrets inside queued job payloads. */
   encryptionKey?: Buffer;
@@ -364,6 +366,9 @@ function internalPort(env: Env, port: number): number | undefined {
   return p;
 }
 
+/** LOG_FLUSH_MS default: log lines reach stdout within a fifth of a second. */
+export const DEFAULT_LOG_FLUSH_MS = 200;
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 export function loadConfig(env: Env = process.env): Config {
@@ -385,6 +390,7 @@ export function loadConfig(env: Env = process.env): Config {
     queuePrefix: prefix,
     dataDir: str(env, 'DATA_DIR') ?? '.data',
     logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    logFlushMs: int(env, 'LOG_FLUSH_MS', DEFAULT_LOG_FLUSH_MS, 0, 10_000),
     bodyLimitBytes: bytes(env, 'BODY_LIMIT', 1024 * 1024),
     encryptionKey: key(env, 'KUBECONFIG_ENCRYPTION_KEY'),
     worker: {

@@ -6,25 +6,34 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pino, type DestinationStream, type Logger } from 'pino';
-import type { Config } from '@ccg/config';
+import { DEFAULT_LOG_FLUSH_MS, type Config } from '@ccg/config';
 import { REDACT_PATHS, REDACTED, redactSecrets } from './log-redaction.js';
 import { connectDb, migrateToLatest, type DbHandle, type EmbeddedDb } from '@ccg/db';
 import { QueueBackend, TaskCatalogue, diagnosticTask, type QueueConnection } from '@ccg/tasks';
 import { blockTasks, type PlacementDeps } from '@ccg/placement';
 import { infraTasks, type InfraDeps } from '@ccg/kube';
 
+/** Stdout is written in batches of about this many bytes (or every LOG_FLUSH_MS). */
+const LOG_BATCH_BYTES = 4096;
+
 /**
  * The one logger factory (API, worker, gateway, tests): JSON lines; secrets at any depth are
- * redacted (log-redaction.ts). `destination` defaults to stdout.
+ * redacted (log-redaction.ts). `destination` defaults to stdout, written in batches: a write per
+ * line (one per request, for the access log) cost the API about a sixth of its cluster-read
+ * throughput (bench/cluster-read.mjs). Lines wait at most `logFlushMs`; pino flushes at exit;
+ * a SIGKILL loses at most that much. `logFlushMs` 0 writes every line at once.
  */
-export function createLogger(config: Pick<Config, 'logLevel'>, name = 'ccg', destination?: DestinationStream): Logger {
+export function createLogger(config: Pick<Config, 'logLevel'> & Partial<Pick<Config, 'logFlushMs'>>, name = 'ccg', destination?: DestinationStream): Logger {
   const options = {
     name,
     level: config.logLevel,
     redact: { paths: REDACT_PATHS, censor: REDACTED },
     formatters: { log: (o: Record<string, unknown>) => redactSecrets(o) },
   };
-  return destination ? pino(options, destination) : pino(options);
+  if (destination) return pino(options, destination);
+  const flushMs = config.logFlushMs ?? DEFAULT_LOG_FLUSH_MS;
+  if (flushMs === 0) return pino(options);
+  return pino(options, pino.destination({ dest: 1, sync: false, minLength: LOG_BATCH_BYTES, periodicFlush: flushMs }));
 }
 
 /** What task handlers need; the worker passes it (the API builds the catalogue without, for validation and plans). */

@@ -7,7 +7,14 @@ import type { Logger } from 'pino';
  * close everything in order (a second signal exits at once).
  */
 export async function runMain(name: string, start: (log: Logger) => Promise<() => Promise<void>>): Promise<void> {
-  const log = createLogger({ logLevel: process.env.LOG_LEVEL && /^(fatal|error|warn|info|debug|trace|silent)$/.test(process.env.LOG_LEVEL) ? process.env.LOG_LEVEL : 'info' }, name);
+  // Before the configuration is loaded (it validates both and exits on a bad value).
+  const log = createLogger(
+    {
+      logLevel: process.env.LOG_LEVEL && /^(fatal|error|warn|info|debug|trace|silent)$/.test(process.env.LOG_LEVEL) ? process.env.LOG_LEVEL : 'info',
+      logFlushMs: process.env.LOG_FLUSH_MS && /^\d{1,5}$/.test(process.env.LOG_FLUSH_MS) ? Number(process.env.LOG_FLUSH_MS) : undefined,
+    },
+    name,
+  );
   let stop: () => Promise<void>;
   try {
     stop = await start(log);
