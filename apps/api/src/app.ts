@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import { NotFoundError } from '@ccg/contracts';
 import type { Services } from './services.js';
 import { errorHandler } from './errors.js';
-import { chain, requestContext, requireJsonBody } from './middleware.js';
+import { chain, requestContext, requireJsonBody, whenBody } from './middleware.js';
 import { guardJsonBody } from './body-guard.js';
 import { httpObserver, mountLabel } from './observability/http-metrics.js';
 import { queueDashboard } from './observability/queue-dashboard.js';
@@ -48,9 +48,8 @@ export function createApp(services: Services, opts: AppOptions): Express {
     chain(
       requestContext(opts.log, httpObserver(services.telemetry)),
       authGate({ listener: opts.listener ?? 'external', disabled: opts.auth.disabled, store: opts.auth.store }),
-      requireJsonBody,
-      express.json({ limit: opts.bodyLimitBytes, type: ['application/json', 'application/*+json'] }),
-      guardJsonBody,
+      // Requests without a body (most reads) skip the body handling altogether.
+      whenBody(chain(requireJsonBody, express.json({ limit: opts.bodyLimitBytes, type: ['application/json', 'application/*+json'] }), guardJsonBody)),
     ),
   );
 

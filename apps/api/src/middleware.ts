@@ -32,6 +32,16 @@ export function requestContext(log: Logger, observe?: FinishObserver): RequestHa
   };
 }
 
+/** Whether a request may carry a body: a Transfer-Encoding or a Content-Length (even 0), as body-parser decides. */
+export function hasBody(req: Request): boolean {
+  return req.headers['transfer-encoding'] !== undefined || req.headers['content-length'] !== undefined;
+}
+
+/** Runs `handler` only for requests with a body. */
+export function whenBody(handler: RequestHandler): RequestHandler {
+  return (req, res, next) => (hasBody(req) ? handler(req, res, next) : next());
+}
+
 /** Bodies must be JSON; anything else with a body gets 415 rather than being silently ignored. */
 export const requireJsonBody: RequestHandler = (req, _res, next) => {
   const hasBody = Number(req.get('Content-Length') ?? 0) > 0 || req.get('Transfer-Encoding') !== undefined;
