@@ -27,8 +27,8 @@ export class ClusterRepository {
   }
 
   async find(id: string): Promise<ClusterRow | undefined> {
-    // The hottest read (GET /clusters/read/:id, every proxied call): a prepared text, not a query
-    // built and compiled by Kysely on every call (measurable in bench/cluster-read.mjs).
+    // A hot read (every proxied call looks its cluster up): a written-out statement, not a query
+    // built and compiled by Kysely on every call.
     const { rows } = await this.db.executeQuery<ClusterRow>(CompiledQuery.raw(FIND_CLUSTER, [id]));
     return rows[0];
   }
