@@ -6,9 +6,22 @@ export function ok(res: Response, data: unknown, status = 200): void {
   res.status(status).json({ success: true, data });
 }
 
-/** `ok` for data that is already JSON text (e.g. serialised by Postgres): sent as it is. */
+/**
+ * `ok` for data that is already JSON text (e.g. serialised by Postgres): sent as it is, with the
+ * headers and the 304 `res.json` would give, without Express's generic `send`.
+ */
 export function okJson(res: Response, dataJson: string, status = 200): void {
-  res.status(status).type('application/json').send(`{"success":true,"data":${dataJson}}`);
+  const body = `{"success":true,"data":${dataJson}}`;
+  res.statusCode = status;
+  // A conditional GET whose If-None-Match names the ETag set: 304, as res.json answers.
+  if (res.req.fresh) {
+    res.statusCode = 304;
+    res.end();
+    return;
+  }
+  res.setHeader('Content-Type', 'application/json; charset=utf-8');
+  res.setHeader('Content-Length', Buffer.byteLength(body));
+  res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
 /** Express 5 forwards rejected promises to the error middleware; this only narrows the type. */

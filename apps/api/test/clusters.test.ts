@@ -93,6 +93,24 @@ describe('GET /clusters/read/:id and GET /clusters', () => {
     expect(again.body.data).toEqual(updated.body.data);
   });
 
+  it('answers a conditional read with 304 while the ETag is current, 200 with the entry once it changed', async () => {
+    await gw.request('POST', '/clusters/create', sampleCluster('read-cond'));
+    // fetch adds `Cache-Control: no-cache` to conditional requests (which asks for a full answer) unless one is given.
+    const conditional = { 'If-None-Match': '"1"', 'Cache-Control': 'max-age=0' };
+    const first = await gw.request('GET', '/clusters/read/read-cond', undefined, conditional);
+    expect(first.status).toBe(304);
+    expect(first.text).toBe('');
+    await gw.request('PATCH', '/clusters/update/read-cond', { status: 'offline' });
+    const changed = await gw.request('GET', '/clusters/read/read-cond', undefined, conditional);
+    expect(changed.status).toBe(200);
+    expect(changed.headers.get('etag')).toBe('"2"');
+    expect(changed.body.data.status).toBe('offline');
+    const head = await gw.request('HEAD', '/clusters/read/read-cond');
+    expect(head.status).toBe(200);
+    expect(head.text).toBe('');
+    expect(Number(head.headers.get('content-length'))).toBe(Buffer.byteLength(changed.text));
+  });
+
   it('404 for an unknown cluster', async () => {
     const res = await gw.request('GET', '/clusters/read/nope');
     expect(res.status).toBe(404);
