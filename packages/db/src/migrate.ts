@@ -29,7 +29,10 @@ export async function migrateToLatest(db: Kysely<Database>): Promise<string[]> {
     if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
     // Kysely looks for its tables by listing every schema's tables: another schema dropped in the
     // meantime (another test run, a benchmark sharing the database) fails that listing. Retry.
-    if (attempt < 5 && droppedMeanwhile(error, rows[0].schema)) continue;
+    if (attempt < 5 && droppedMeanwhile(error, rows[0].schema)) {
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+      continue;
+    }
     throw error instanceof Error ? error : new Error(String(error));
   }
 }
@@ -49,8 +52,15 @@ async function upToDate(db: Kysely<Database>, schema: string): Promise<boolean> 
 
 const quoteIdent = (name: string) => `"${name.replace(/"/g, '""')}"`;
 
-/** `schema "x" does not exist` (3F000) about a schema other than ours. */
+/**
+ * What a catalog listing hits when another schema is dropped while it runs: `schema "x" does not
+ * exist` (3F000) about a schema other than ours, a relation or column gone mid-listing (42P01,
+ * 42703: seen as `column "gpu_fit" of relation "cluster_metrics" does not exist`), or a catalog
+ * cache miss (XX000 `cache lookup failed`).
+ */
 function droppedMeanwhile(error: unknown, ours: string): boolean {
   const e = error as { code?: string; message?: string };
-  return e.code === '3F000' && !(e.message ?? '').includes(`"${ours}"`);
+  const message = e.message ?? '';
+  if (e.code === '3F000') return !message.includes(`"${ours}"`);
+  return e.code === '42P01' || e.code === '42703' || (e.code === 'XX000' && message.includes('cache lookup failed'));
 }
