@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ROLES, type Role } from '@ccg/contracts';
-import { DOC_BEGIN, DOC_END, ROUTE_RULES, listRoutes, renderRouteTable, rulesFor, type RouteRule } from '@ccg/api';
+import { DOC_BEGIN, DOC_END, ROUTE_RULES, accessFor, listRoutes, renderRouteTable, rulesFor, type RouteRule } from '@ccg/api';
 import { repoRoot, startTestGateway, type TestGateway, type TestKey } from '@ccg/testkit';
 
 /** A concrete request for a table entry: `:params` filled in, `ALL` sent as GET. */
@@ -72,6 +72,23 @@ describe('route → role table', () => {
     expect(isRoleRefusal(await gw.requestAs(keys.operator.token, 'GET', '/no-such-route'))).toBe(true);
     const admin = await gw.request('GET', '/no-such-route');
     expect(admin.status).toBe(404);
+  });
+
+  it('keeps the answer per method and path once decided: a repeat of one path is not another method\'s answer', async () => {
+    const path = '/auth/keys/k_0123456789ab';
+    expect(accessFor('DELETE', path).access).toEqual(['admin']);
+    // The same path again by another method (and again), including over the kept-path length.
+    expect(accessFor('GET', path).access).toEqual(['admin']); // unlisted: fails closed
+    expect(accessFor('DELETE', path)).toBe(accessFor('DELETE', path));
+    const readPath = '/clusters/read/abc';
+    expect(accessFor('GET', readPath).access).toEqual(expect.arrayContaining(['viewer', 'operator']));
+    expect(accessFor('DELETE', readPath).access).toEqual(['admin']);
+    const longId = 'x'.repeat(400);
+    expect(accessFor('GET', `/clusters/read/${longId}`).access).toEqual(accessFor('GET', readPath).access);
+    for (let i = 0; i < 5000; i++) accessFor('GET', `/clusters/read/c-${i}`); // past the kept count
+    expect(accessFor('GET', readPath).access).toEqual(expect.arrayContaining(['viewer', 'operator']));
+    expect(await gw.requestAs(keys.viewer.token, 'GET', '/clusters/read/nope').then((r) => r.status)).toBe(404);
+    expect(isRoleRefusal(await gw.requestAs(keys.viewer.token, 'DELETE', '/clusters/delete/nope'))).toBe(true);
   });
 
   it('matches paths as Express does: case-insensitively, with a trailing slash, HEAD as GET', async () => {

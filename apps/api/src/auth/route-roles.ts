@@ -179,14 +179,32 @@ export function rulesFor(method: string, path: string): RouteRule[] {
   return candidates.filter((c) => methodMatches(c.rule, upper) && pathMatches(c, actual)).map((c) => c.rule);
 }
 
+/** Shared between requests (see accessFor): read only. */
 export interface Decision {
   /** `public`, or the roles allowed: when several entries match, only roles every one allows. */
-  access: Access;
-  rules: RouteRule[];
-  browser: boolean;
+  readonly access: Access;
+  readonly rules: readonly RouteRule[];
+  readonly browser: boolean;
 }
 
+/** Recent decisions by method and path (every request asks; ids repeat). Emptied when full; long paths are not kept. */
+const recentDecisions = new Map<string, Decision>();
+const RECENT_DECISIONS_MAX = 4096;
+const RECENT_PATH_MAX = 256;
+
 export function accessFor(method: string, path: string): Decision {
+  const key = `${method} ${path}`;
+  let decision = recentDecisions.get(key);
+  if (!decision) {
+    decision = decide(method, path);
+    if (path.length > RECENT_PATH_MAX) return decision;
+    if (recentDecisions.size >= RECENT_DECISIONS_MAX) recentDecisions.clear();
+    recentDecisions.set(key, decision);
+  }
+  return decision;
+}
+
+function decide(method: string, path: string): Decision {
   const rules = rulesFor(method, path);
   if (rules.length === 0) return { access: UNLISTED_ACCESS, rules, browser: false };
   let access: Access = 'public';

@@ -16,7 +16,7 @@ export function clusterRoutes(clusters: ClusterService): Router {
 
   r.get('/clusters/read/:id', route(async (req, res) => {
     const { version, json } = await clusters.readJson(param(req, 'id'));
-    res.set('ETag', etagOf(version));
+    res.setHeader('ETag', etagOf(version));
     okJson(res, json);
   }));
 
