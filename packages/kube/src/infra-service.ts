@@ -45,20 +45,21 @@ export class InfraService {
   constructor(private readonly deps: InfraServiceDeps) {}
 
   create(body: unknown, meta: InfraRequestMeta = {}): Promise<TaskView> {
-    return this.submit('create_cluster_infra', 'cluster_infra_creation', body, meta);
+    // What creation needs from the entry and the gateway, answered now rather than in the task.
+    const prerequisites = (clusterData: JsonObject) => checkCreatePrerequisites(resolveInfraSettings(this.deps.settings, clusterData));
+    return this.submit('create_cluster_infra', 'cluster_infra_creation', body, meta, prerequisites);
   }
 
   remove(body: unknown, meta: InfraRequestMeta = {}): Promise<TaskView> {
     return this.submit('remove_cluster_infra', 'cluster_infra_removal', body, meta);
   }
 
-  private async submit(action: string, taskType: string, body: unknown, meta: InfraRequestMeta): Promise<TaskView> {
+  private async submit(action: string, taskType: string, body: unknown, meta: InfraRequestMeta, prerequisites?: (clusterData: JsonObject) => void): Promise<TaskView> {
     const input = validate<{ cluster_id: string; kube_config_data: unknown }>(infraRequestSchema, body, 'body');
     const kubeconfig = parseKubeconfig(input.kube_config_data, { allowExec: this.deps.settings.allowKubeconfigExec, field: 'kube_config_data' });
-    const cluster = await this.deps.clusters.get(input.cluster_id);
-    // What creation needs from the entry and the gateway, answered now rather than in the task.
-    if (action === 'create_cluster_infra') checkCreatePrerequisites(resolveInfraSettings(this.deps.settings, toClusterView(cluster) as JsonObject));
-    await this.deps.gate.check(action, { cluster_data: toClusterView(cluster) as JsonObject }, { actor: meta.actor, requestId: meta.requestId, clusterId: input.cluster_id });
+    const clusterData = toClusterView(await this.deps.clusters.get(input.cluster_id)) as JsonObject;
+    prerequisites?.(clusterData);
+    await this.deps.gate.check(action, { cluster_data: clusterData }, { actor: meta.actor, requestId: meta.requestId, clusterId: input.cluster_id });
     const { task } = await this.deps.tasks.submit(
       taskType,
       { cluster_id: input.cluster_id, kube_config_data: kubeconfigText(kubeconfig) },

@@ -24,6 +24,7 @@ export interface InfraRecord {
 
 export type ClusterView = JsonObject & { id: string; version: number; created_at: string; updated_at: string };
 
+/** The entry as the API shows it. ClusterRepository.findViewJson builds the same view in SQL for the read route; change both together. */
 export function toClusterView(row: ClusterRow): ClusterView {
   return { ...row.doc, id: row.id, version: row.version, created_at: row.created_at.toISOString(), updated_at: row.updated_at.toISOString() };
 }
