@@ -7,3 +7,4 @@ export * from './runner.js';
 export * from './reconciler.js';
 export * from './view.js';
 export * from './diagnostic.js';
+export * from './redis-client.js';

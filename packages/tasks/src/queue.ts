@@ -1,5 +1,6 @@
 import { Queue, Worker, createPostgresBackend, withBackend, type Processor, type WorkerOptions } from 'bullmq';
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { createRedisClient } from './redis-client.js';
 
 export interface JobPayload {
   task_id: string;
@@ -25,7 +26,7 @@ export class QueueBackend {
   constructor(readonly connection: QueueConnection) {
     if (connection.backend === 'redis') {
       // Producers fail fast while Redis is down (no offline queue), so requests answer 503.
-      this.producerRedis = new Redis(connection.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, lazyConnect: false });
+      this.producerRedis = createRedisClient(connection.url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 2_000, lazyConnect: false });
       this.producerRedis.on('error', () => undefined);
     }
   }
@@ -59,7 +60,7 @@ export class QueueBackend {
   }
 
   private ownedRedis(url: string): Redis {
-    const r = new Redis(url, { maxRetriesPerRequest: null });
+    const r = createRedisClient(url, { maxRetriesPerRequest: null });
     r.on('error', () => undefined);
     this.workerRedis.push(r);
     return r;

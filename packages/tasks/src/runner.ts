@@ -88,9 +88,10 @@ export class TaskRunner {
   }
 
   /**
-   * Waits for the BullMQ workers to close. Their close waits for the blocking connection to end,
-   * which never happens while it is reconnecting (seen after a Redis restart): once no task of
-   * ours is running any more, the close gets CLOSE_SETTLE_MS, then the connections are dropped.
+   * Waits for the BullMQ workers to close. Their close waits for the blocking connection to end;
+   * createRedisClient fixes the known way that never happens (a disconnect while reconnecting),
+   * and this is the backstop for any other: once no task of ours is running any more, the close
+   * gets CLOSE_SETTLE_MS, then the connections are dropped.
    */
   private async settle(drained: Promise<unknown>): Promise<void> {
     let stopped = false;

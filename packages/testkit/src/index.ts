@@ -7,3 +7,4 @@ export * from './policies.js';
 export * from './fake-kube/index.js';
 export * from './queue-dump.js';
 export * from './prometheus.js';
+export * from './private-redis.js';

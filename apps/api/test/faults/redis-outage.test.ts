@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { startTestGateway, waitFor, type HttpResult, type TestGateway } from '@ccg/testkit';
-import { startPrivateRedis, type PrivateRedis } from './lib/private-redis.js';
+import { startPrivateRedis, startTestGateway, waitFor, type HttpResult, type PrivateRedis, type TestGateway } from '@ccg/testkit';
 
 /**
  * Redis (the queue) stops while task-starting requests arrive, then comes back on the same port,
