@@ -5,7 +5,7 @@ import type { Redis } from 'ioredis';
 import { startPrivateRedis, type PrivateRedis } from '@ccg/testkit';
 import { createRedisClient } from '../src/redis-client.js';
 
-/** Resolves with `value`, or with 'timed out' after `ms`. */
+/** Settles as `p` does, or resolves 'timed out' after `ms`. */
 const within = <T>(p: Promise<T>, ms: number): Promise<T | 'timed out'> =>
   Promise.race([p, new Promise<'timed out'>((r) => setTimeout(() => r('timed out'), ms).unref())]);
 
