@@ -1,6 +1,7 @@
-import { Kysely, PostgresDialect, sql } from 'kysely';
+import { Kysely, PostgresDialect, sql, type PostgresPool } from 'kysely';
 import pg from 'pg';
 import type { Database } from './schema.js';
+import { FreshConnectionPool } from './fresh-connection-pool.js';
 
 // Return int8 (counts) as numbers and keep timestamps as Date.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -47,7 +48,7 @@ export async function connectDb(opts: ConnectOptions): Promise<DbHandle> {
   // pg-pool only listens while it is idle: without a listener of our own that event is an
   // uncaught exception. The query itself fails, and the client is not reused on release.
   pool.on('connect', (client) => client.on('error', () => undefined));
-  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool: new FreshConnectionPool(pool) as unknown as PostgresPool }) });
   return {
     db,
     pool,
