@@ -33,9 +33,18 @@ const bold = (s) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const say = (s) => console.log(`\n${bold(`== ${s}`)}`);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-// The cluster's NodePorts (the gateway's INFRA_NODE_PORTS defaults): infra creation writes
-// http://127.0.0.1:<port> URLs into the cluster entry, and the fake cluster services answer there.
-const NODE_PORTS = [32300, 32301, 32302, 32303, 30501, 32000];
+// The cluster's NodePorts (the gateway's INFRA_NODE_PORTS: the reference ports unless that is
+// set): infra creation writes http://127.0.0.1:<port> URLs into the cluster entry, and the fake
+// cluster services answer there.
+let nodePortOverrides = {};
+try {
+  nodePortOverrides = JSON.parse(process.env.INFRA_NODE_PORTS || '{}');
+} catch {
+  console.error('INFRA_NODE_PORTS is not valid JSON');
+  process.exit(2);
+}
+const nodePorts = { controller: 32300, metricsWriter: 32301, blockTransactions: 32302, parameterUpdater: 32303, membershipServer: 30501, grpcProxy: 32000, ...nodePortOverrides };
+const NODE_PORTS = [nodePorts.controller, nodePorts.metricsWriter, nodePorts.blockTransactions, nodePorts.parameterUpdater, nodePorts.membershipServer, nodePorts.grpcProxy];
 // Where the cluster components would find the management services (GLOBAL_SERVICES_MAP).
 const gatewayUrl = `http://127.0.0.1:${opts.port}`;
 const GLOBAL_SERVICES = {
@@ -72,7 +81,7 @@ let services;
 try {
   services = await startFakeCluster({ alsoListenOn: NODE_PORTS });
 } catch (err) {
-  console.error(`cannot listen on the cluster's NodePorts ${NODE_PORTS.join(', ')} on 127.0.0.1 (${err.code ?? err.message}); stop what uses them and try again`);
+  console.error(`cannot listen on the cluster's NodePorts ${NODE_PORTS.join(', ')} on 127.0.0.1 (${err.code ?? err.message}); stop what uses them or move them with INFRA_NODE_PORTS`);
   await stop(1);
 }
 cleanups.push(() => services.close());

@@ -1,6 +1,7 @@
 import { describe, expect, it, jest } from '@jest/globals';
 import { spawn } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { freePort } from '@ccg/db';
@@ -20,11 +21,34 @@ function total(exposition: string, sample: string, labels: Record<string, string
   return sum;
 }
 
+const canListen = (port: number) =>
+  new Promise<boolean>((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+
+/** `n` distinct ports in the NodePort range (30000–32767) that nothing listens on. */
+async function freeNodePorts(n: number): Promise<number[]> {
+  const ports: number[] = [];
+  while (ports.length < n) {
+    const port = 30000 + Math.floor(Math.random() * 2768);
+    if (!ports.includes(port) && (await canListen(port))) ports.push(port);
+  }
+  return ports;
+}
+
 describe('npm run demo', () => {
   it('walks infra creation, allocation, scaling and metrics with ccg; /metrics then shows every family with samples', async () => {
     const port = await freePort();
     const dataDir = await mkdtemp(path.join(tmpdir(), 'ccg-demo-'));
-    const demo = spawn(process.execPath, [path.join(repoRoot(), 'scripts/demo.mjs'), '--port', String(port), '--data-dir', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
+    // NodePorts of its own, so a demo running on this machine (or another test run) is no obstacle.
+    const [controller, metricsWriter, blockTransactions, parameterUpdater, monitor, health, membershipServer, grpcProxy] = await freeNodePorts(8);
+    const nodePorts = { controller, metricsWriter, blockTransactions, parameterUpdater, monitor, health, membershipServer, grpcProxy };
+    const demo = spawn(process.execPath, [path.join(repoRoot(), 'scripts/demo.mjs'), '--port', String(port), '--data-dir', dataDir], {
+      env: { ...process.env, INFRA_NODE_PORTS: JSON.stringify(nodePorts) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     demo.stdout!.on('data', (d) => (out += d));
     demo.stderr!.on('data', (d) => (out += d));
