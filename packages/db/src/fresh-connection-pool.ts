@@ -25,6 +25,7 @@ export class FreshConnectionPool {
 
 class FirstUseCheckedClient {
   private used = false;
+  private released = false;
 
   constructor(
     private readonly pool: pg.Pool,
@@ -45,13 +46,15 @@ class FirstUseCheckedClient {
     } catch (err) {
       if (!diedBeforeRunning(err, text)) throw err;
       this.client.release(true);
+      this.released = true; // until the fresh connection is ours (connecting can fail too)
       this.client = await this.pool.connect();
+      this.released = false;
       return this.client.query(text, values);
     }
   }
 
   release(destroy?: boolean): void {
-    this.client.release(destroy);
+    if (!this.released) this.client.release(destroy);
   }
 }
 
