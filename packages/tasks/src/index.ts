@@ -7,4 +7,3 @@ export * from './runner.js';
 export * from './reconciler.js';
 export * from './view.js';
 export * from './diagnostic.js';
-export * from './redis-client.js';

@@ -31,11 +31,6 @@ interface InFlight {
   controller: AbortController;
 }
 
-/** How long the queue workers may take to close once no task is running (see TaskRunner.settle). */
-const CLOSE_SETTLE_MS = 5_000;
-
-const sleepUnref = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
-
 /**
  * Runs the catalogue's jobs: claims the task in Postgres, runs its steps while recording each
  * one, honours cancellation from any process, and writes the final state. Postgres is the
@@ -77,34 +72,17 @@ export class TaskRunner {
   async close(graceMs?: number): Promise<void> {
     clearInterval(this.cancelTimer);
     const drained = Promise.allSettled(this.workers.map((w) => w.close()));
-    if (graceMs === undefined) return this.settle(drained);
+    if (graceMs === undefined) {
+      await drained;
+      return;
+    }
     let timer: NodeJS.Timeout | undefined;
     const finished = await Promise.race([drained.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), graceMs)))]);
     clearTimeout(timer);
     if (finished) return;
     this.log.warn({ tasks: [...this.inFlight.keys()], grace_ms: graceMs }, 'shutdown grace period over: handing running tasks back to the queue');
     for (const f of this.inFlight.values()) f.controller.abort(new WorkerShutdownError());
-    return this.settle(drained);
-  }
-
-  /**
-   * Waits for the BullMQ workers to close. Their close waits for the blocking connection to end;
-   * createRedisClient fixes the known way that never happens (a disconnect while reconnecting),
-   * and this is the backstop for any other: once no task of ours is running any more, the close
-   * gets CLOSE_SETTLE_MS, then the connections are dropped.
-   */
-  private async settle(drained: Promise<unknown>): Promise<void> {
-    let stopped = false;
-    const idleThenWait = (async () => {
-      while (this.inFlight.size > 0 && !stopped) await sleepUnref(50);
-      if (!stopped) await sleepUnref(CLOSE_SETTLE_MS);
-      return false;
-    })();
-    const closed = await Promise.race([drained.then(() => true), idleThenWait]);
-    stopped = true;
-    if (closed) return;
-    this.log.warn({ settle_ms: CLOSE_SETTLE_MS }, 'queue workers did not finish closing (a connection still reconnecting); no task is running, so disconnecting them');
-    await Promise.allSettled(this.workers.map((w) => w.disconnect()));
+    await drained;
   }
 
   /** One query per tick for every task in flight (not one per task). */
